@@ -1,0 +1,23 @@
+"""The ``seawall`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from seawall.cli import check, demo, serve, traces
+from seawall.cli import sim as sim_cli
+
+app = typer.Typer(
+    name="seawall",
+    help="Seawall: the production layer between your LLM application and its models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (demo, serve, check, traces, sim_cli):
+    module.register(app)
+
+
+def main() -> None:
+    app()

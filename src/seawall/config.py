@@ -1,0 +1,317 @@
+"""The typed, frozen configuration of a Seawall deployment (``seawall.yaml``).
+
+Read once at start (``seawall.configload.load_config``), then passed down. Every field has a
+docstring; ``docs/configuration.md`` documents each one and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SECRET_PREFIX = "env:"
+
+
+def _secret_ref(value: str) -> str:
+    # Keys typed into a config file end up in repositories, backups and logs.
+    if not value.startswith(SECRET_PREFIX) or len(value) == len(SECRET_PREFIX):
+        raise ValueError("secrets must be references like 'env:OPENAI_API_KEY', not inline values")
+    return value
+
+
+SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+# --------------------------------------------------------------------------- server and storage
+
+
+class ServerConfig(_Model):
+    host: str = "127.0.0.1"
+    """Interface the gateway listens on."""
+    port: int = Field(8080, ge=0, le=65535)
+    """TCP port of the gateway (0 picks a free port)."""
+    max_body_bytes: int = Field(4_000_000, ge=1024)
+    """Largest request body accepted; bigger bodies get 413 ``invalid_request``."""
+    max_messages: int = Field(2048, ge=1)
+    """Most messages accepted in one chat request."""
+    drain_timeout_s: float = Field(30.0, gt=0)
+    """On SIGTERM, how long in-flight calls may take to finish before the server exits."""
+
+
+class StoreConfig(_Model):
+    url: str = "sqlite:///.seawall/seawall.db"
+    """Where durable data lives: ``sqlite:///path`` (embedded default) or ``postgresql://...``."""
+    store_payloads: bool = True
+    """Keep request and response bodies in call records (switch off for sensitive traffic)."""
+    queue_size: int = Field(50_000, ge=1)
+    """Capacity of the record writer's queue; overflow is counted and logged, never silent."""
+    batch_size: int = Field(500, ge=1)
+    """Most records written in one transaction."""
+    flush_interval_ms: int = Field(200, ge=1)
+    """Longest time a record waits in the queue before it is written."""
+
+
+class StateConfig(_Model):
+    url: str = "memory://"
+    """Shared state for breakers and counters: ``memory://`` (one process) or ``redis://host:port/db``."""
+
+
+# --------------------------------------------------------------------------- the simulator
+
+
+class SimLatency(_Model):
+    fixed_ms: float | None = Field(None, ge=0)
+    """Every call takes exactly this long (overrides p50/p99)."""
+    p50_ms: float = Field(0.0, ge=0)
+    """Median latency of a lognormal distribution."""
+    p99_ms: float = Field(0.0, ge=0)
+    """99th percentile of the lognormal distribution (must be >= p50_ms)."""
+    ttft_ms: float = Field(0.0, ge=0)
+    """Streams: time to the first chunk."""
+    chunk_ms: float = Field(0.0, ge=0)
+    """Streams: delay between chunks."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SimLatency:
+        if self.p99_ms and self.p99_ms < self.p50_ms:
+            raise ValueError("p99_ms must be >= p50_ms")
+        return self
+
+
+class SimFaults(_Model):
+    rate_429: float = Field(0.0, ge=0, le=1)
+    """Share of calls answered 429 with a ``Retry-After`` header."""
+    retry_after_s: float = Field(1.0, ge=0)
+    """The ``Retry-After`` value sent with simulated 429s."""
+    rate_500: float = Field(0.0, ge=0, le=1)
+    """Share of calls answered 500."""
+    rate_503: float = Field(0.0, ge=0, le=1)
+    """Share of calls answered 503."""
+    rate_connect: float = Field(0.0, ge=0, le=1)
+    """Share of calls whose connection is refused or dropped before any response."""
+    rate_hang: float = Field(0.0, ge=0, le=1)
+    """Share of calls that hang (never answer) until the client gives up."""
+    rate_malformed: float = Field(0.0, ge=0, le=1)
+    """Share of calls answered 200 with a body that is not valid JSON."""
+    rate_truncated: float = Field(0.0, ge=0, le=1)
+    """Share of calls whose answer is cut short (streams stop mid-way without ``[DONE]``)."""
+    rate_empty: float = Field(0.0, ge=0, le=1)
+    """Share of calls answered 200 with empty content."""
+    outage: bool = False
+    """Fail every call with 503 (a full outage)."""
+    outage_after_s: float | None = Field(None, ge=0)
+    """Start a full outage this many seconds after the simulator starts."""
+    outage_for_s: float | None = Field(None, gt=0)
+    """Length of that outage (forever when unset)."""
+
+
+class SimScenario(_Model):
+    match: str
+    """Regular expression searched in the last user message."""
+    reply: str | None = None
+    """Answer with this text."""
+    reply_json: Any = None
+    """Answer with this JSON value (serialised)."""
+    wrong_field: str | None = None
+    """With ``reply_json``: the field to corrupt."""
+    wrong_rate: float = Field(0.0, ge=0, le=1)
+    """Share of calls on which ``wrong_field`` is replaced by a value of the wrong type."""
+
+    @model_validator(mode="after")
+    def _one_reply(self) -> SimScenario:
+        if (self.reply is None) == (self.reply_json is None):
+            raise ValueError("a scenario needs exactly one of 'reply' or 'reply_json'")
+        return self
+
+
+class SimSettings(_Model):
+    seed: int = 0
+    """Seed for answers and faults: the same seed and requests give the same run."""
+    latency: SimLatency = SimLatency()
+    """Latency distribution."""
+    faults: SimFaults = SimFaults()
+    """Injected failures."""
+    scenarios: list[SimScenario] = []
+    """Scripted answers, first match wins; other requests get a deterministic echo-style answer."""
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class OpenAIProvider(_Model):
+    kind: Literal["openai"]
+    base_url: str
+    """Root of the OpenAI-compatible API, e.g. ``https://api.openai.com/v1``."""
+    api_key: SecretRef | None = None
+    """Secret reference ``env:NAME`` (never the key itself)."""
+    headers: dict[str, str] = {}
+    """Extra headers sent upstream; values may be ``env:NAME`` references."""
+    max_connections: int = Field(256, ge=1)
+    """Size of the connection pool to this upstream."""
+
+
+class AnthropicProvider(_Model):
+    kind: Literal["anthropic"]
+    base_url: str = "https://api.anthropic.com"
+    """Root of the Anthropic API."""
+    api_key: SecretRef | None = None
+    """Secret reference ``env:NAME``."""
+    version: str = "2023-06-01"
+    """Value of the ``anthropic-version`` header."""
+    default_max_tokens: int = Field(1024, ge=1)
+    """``max_tokens`` sent when the request names none (the Messages API requires it)."""
+    max_connections: int = Field(256, ge=1)
+    """Size of the connection pool to this upstream."""
+
+
+class SimProvider(_Model):
+    kind: Literal["sim"]
+    sim: SimSettings = SimSettings()
+    """Behaviour of this in-process simulated upstream."""
+
+
+ProviderConfig = Annotated[
+    OpenAIProvider | AnthropicProvider | SimProvider, Field(discriminator="kind")
+]
+
+
+# --------------------------------------------------------------------------- logical models
+
+
+class Target(_Model):
+    provider: str
+    """Name of a provider in ``providers``."""
+    model: str
+    """Model name sent to that provider."""
+
+
+class TimeoutPolicy(_Model):
+    attempt_s: float = Field(30.0, gt=0)
+    """Longest one attempt may take (for streams: until the first chunk, and between chunks)."""
+    deadline_s: float = Field(60.0, gt=0)
+    """Longest the whole call may take, retries and fallbacks included."""
+
+    @model_validator(mode="after")
+    def _fits(self) -> TimeoutPolicy:
+        if self.attempt_s > self.deadline_s:
+            raise ValueError("attempt_s must not exceed deadline_s")
+        return self
+
+
+class RetryPolicy(_Model):
+    max_attempts: int = Field(3, ge=1, le=10)
+    """Attempts per target, the first included."""
+    base_delay_ms: float = Field(100.0, ge=0)
+    """First backoff ceiling; doubles each retry (full jitter draws in [0, ceiling])."""
+    max_delay_ms: float = Field(2000.0, ge=0)
+    """Largest backoff ceiling."""
+    budget_ratio: float = Field(0.2, ge=0, le=1)
+    """Retries allowed per target as a share of its recent calls (a failing upstream gets no retry storm)."""
+    budget_min_per_s: float = Field(1.0, ge=0)
+    """Retries always allowed per second per target, so quiet targets can still retry."""
+    honour_retry_after: bool = True
+    """Wait what the upstream's ``Retry-After`` asks (when it fits the deadline), else fall back."""
+
+
+class BreakerPolicy(_Model):
+    enabled: bool = True
+    """Use a circuit breaker for each target of this model."""
+    window_s: float = Field(30.0, gt=0)
+    """Sliding window over which the failure rate is measured."""
+    min_calls: int = Field(20, ge=1)
+    """Fewest calls in the window before the breaker may open."""
+    failure_rate: float = Field(0.5, gt=0, le=1)
+    """Failure rate in the window at which the breaker opens."""
+    open_s: float = Field(5.0, gt=0)
+    """How long an open breaker rejects calls before probing."""
+    half_open_probes: int = Field(3, ge=1)
+    """Successful probe calls needed to close again; one failed probe reopens."""
+
+
+class ValidationPolicy(_Model):
+    json_schema: dict[str, Any] | None = None
+    """JSON schema every answer of this model must satisfy (a request's own ``response_format`` wins)."""
+    repair: bool = True
+    """Repair near-JSON (code fences, trailing commas, prose around it) before judging."""
+    reask: bool = True
+    """Ask the model once more, quoting the validation error, when repair is not enough."""
+
+
+class DegradePolicy(_Model):
+    message: str | None = None
+    """Fixed answer sent when every target failed (marked ``x-seawall-degraded``)."""
+    json_value: Any = Field(None, alias="json")
+    """Fixed JSON answer sent when every target failed."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
+    )
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> DegradePolicy:
+        if self.message is not None and self.json_value is not None:
+            raise ValueError("set either 'message' or 'json', not both")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.message is not None or self.json_value is not None
+
+
+class ModelConfig(_Model):
+    targets: list[Target] = Field(min_length=1)
+    """Targets in fallback order: the first is primary."""
+    timeout: TimeoutPolicy = TimeoutPolicy()
+    """Per-attempt timeout and overall deadline."""
+    retry: RetryPolicy = RetryPolicy()
+    """Retries with backoff and a retry budget."""
+    breaker: BreakerPolicy = BreakerPolicy()
+    """Circuit breaker per target."""
+    validation: ValidationPolicy = ValidationPolicy()
+    """Output contract."""
+    degrade: DegradePolicy = DegradePolicy()
+    """What to answer when every target failed."""
+
+
+class Price(_Model):
+    input: float = Field(ge=0)
+    """US dollars per million input tokens."""
+    output: float = Field(ge=0)
+    """US dollars per million output tokens."""
+    cached_input: float | None = Field(None, ge=0)
+    """US dollars per million cached input tokens (defaults to ``input``)."""
+
+
+# --------------------------------------------------------------------------- root
+
+
+class Config(_Model):
+    server: ServerConfig = ServerConfig()
+    """HTTP server settings."""
+    store: StoreConfig = StoreConfig()
+    """Durable store for call records and everything else."""
+    state: StateConfig = StateConfig()
+    """Shared state for breakers and counters."""
+    providers: dict[str, ProviderConfig] = Field(min_length=1)
+    """Upstreams by name."""
+    models: dict[str, ModelConfig] = Field(min_length=1)
+    """Logical models clients ask for, by name."""
+    prices: dict[str, Price] = {}
+    """Prices by upstream model name; they extend and override the built-in table."""
+
+    @model_validator(mode="after")
+    def _targets_exist(self) -> Config:
+        for name, model in self.models.items():
+            for i, target in enumerate(model.targets):
+                if target.provider not in self.providers:
+                    known = ", ".join(sorted(self.providers)) or "none"
+                    raise ValueError(
+                        f"models.{name}.targets.{i}.provider: unknown provider "
+                        f"'{target.provider}' (known: {known})"
+                    )
+        return self

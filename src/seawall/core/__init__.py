@@ -1,0 +1,1 @@
+"""Wire types, the error tree and request context: the vocabulary every layer shares."""

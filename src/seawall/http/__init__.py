@@ -1,0 +1,1 @@
+"""The HTTP front door: an ASGI app serving the OpenAI-compatible API and operations endpoints."""

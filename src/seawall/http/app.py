@@ -1,0 +1,125 @@
+"""The ASGI application: routes, error mapping and the runtime's lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from seawall.core.errors import SeawallError, ServiceUnavailable
+from seawall.http.chat import complete, new_context
+from seawall.http.errors import error_response, plain_error
+from seawall.wiring import Runtime
+
+log = logging.getLogger("seawall.http")
+
+
+class Gateway:
+    """Request handlers bound to one runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.ready = False
+
+    async def chat_completions(self, request: Request) -> Response:
+        started, started_wall = time.monotonic(), time.time()
+        ctx = new_context(self.runtime, request, started, started_wall)
+        try:
+            if not self.ready:
+                raise ServiceUnavailable("the gateway is starting or shutting down")
+            return await complete(self.runtime.pipeline, self.runtime, request, ctx)
+        except SeawallError as exc:
+            return error_response(exc, {"x-seawall-trace-id": ctx.trace_id})
+
+    async def models(self, request: Request) -> Response:
+        data = [
+            {"id": name, "object": "model", "created": 0, "owned_by": "seawall"}
+            for name in self.runtime.config.models
+        ]
+        return _json({"object": "list", "data": data})
+
+    async def metrics(self, request: Request) -> Response:
+        recorder = self.runtime.recorder
+        if recorder is not None:
+            self.runtime.metrics.queue_depth.set(recorder.depth)
+        return Response(self.runtime.metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        recorder = self.runtime.recorder
+        breakers = await self.runtime.state.breaker_states()
+        checks = {
+            "accepting": self.ready,
+            "store": self.runtime.store is not None,
+            "record_writer": recorder is not None and recorder.running,
+        }
+        ok = all(checks.values())
+        body = {
+            "status": "ready" if ok else "not_ready",
+            "checks": checks,
+            "record_queue": recorder.depth if recorder is not None else None,
+            "records_dropped": recorder.dropped if recorder is not None else None,
+            "breakers": breakers,
+            "mode": "open (no API keys configured: not for production)",
+        }
+        return _json(body, status=200 if ok else 503)
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = "invalid_request" if exc.status_code < 500 else "internal_error"
+    if exc.status_code == 404:
+        return plain_error(404, code, f"no route for {request.method} {request.url.path}")
+    if exc.status_code == 405:
+        return plain_error(405, code, f"method {request.method} not allowed on {request.url.path}")
+    return plain_error(exc.status_code, code, str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # A bug must still answer in the documented shape, and must not leak a traceback.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return plain_error(500, "internal_error", "internal error in the gateway; see the server log")
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    gateway = Gateway(runtime)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        gateway.ready = True
+        try:
+            yield
+        finally:
+            gateway.ready = False
+            await runtime.close()
+
+    routes = [
+        Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
+        Route("/chat/completions", gateway.chat_completions, methods=["POST"]),
+        Route("/v1/models", gateway.models, methods=["GET"]),
+        Route("/metrics", gateway.metrics, methods=["GET"]),
+        Route("/healthz", gateway.healthz, methods=["GET"]),
+        Route("/readyz", gateway.readyz, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+    )
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,102 @@
+"""``POST /v1/chat/completions``: the OpenAI-compatible front door to the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from seawall.core.context import RequestContext, new_trace_id
+from seawall.core.errors import InvalidRequest, PayloadTooLarge, SeawallError
+from seawall.http.errors import error_payload
+from seawall.pipeline import Pipeline, StreamReply
+from seawall.stages.admit import parse_chat_request
+from seawall.stages.record import Run, overhead_s
+from seawall.wiring import Runtime
+
+_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+async def read_json(request: Request, limit: int) -> object:
+    """The decoded body, refusing bodies over ``limit`` bytes without reading them whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is {int(declared)} bytes; the limit is {limit}")
+    parts: list[bytes] = []
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        parts.append(part)
+    try:
+        return orjson.loads(b"".join(parts))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc.args[0]}") from exc
+
+
+def new_context(
+    runtime: Runtime, request: Request, started: float, started_wall: float
+) -> RequestContext:
+    del request  # identity arrives with the authenticate stage
+    return RequestContext(
+        trace_id=new_trace_id(),
+        started=started,
+        started_wall=started_wall,
+        deadline=started + 3600.0,  # the model's own deadline narrows this in the pipeline
+    )
+
+
+def call_headers(run: Run) -> dict[str, str]:
+    log = run.log
+    headers = {
+        "x-seawall-trace-id": run.ctx.trace_id,
+        "x-seawall-attempts": str(sum(1 for a in log.attempts if a.status != "skipped")),
+        "x-seawall-overhead-ms": f"{max(0.0, overhead_s(run)) * 1000.0:.3f}",
+    }
+    if log.answered_by is not None:
+        headers["x-seawall-upstream"] = log.answered_by.key
+    if run.degraded:
+        headers["x-seawall-degraded"] = "true"
+    if run.validation != "none":
+        headers["x-seawall-validation"] = run.validation
+    return headers
+
+
+async def complete(
+    pipeline: Pipeline, runtime: Runtime, request: Request, ctx: RequestContext
+) -> Response:
+    body = await read_json(request, runtime.config.server.max_body_bytes)
+    chat = parse_chat_request(body, max_messages=runtime.config.server.max_messages)
+    if chat.stream:
+        reply = await pipeline.stream(chat, ctx)
+        return StreamingResponse(
+            _sse(reply),
+            media_type="text/event-stream",
+            headers={**_SSE_HEADERS, **call_headers(reply.run)},
+        )
+    completion = await pipeline.chat(chat, ctx)
+    return Response(
+        orjson.dumps(completion.response.body),
+        media_type="application/json",
+        headers=call_headers(completion.run),
+    )
+
+
+async def _sse(reply: StreamReply) -> AsyncIterator[bytes]:
+    """Relay chunks as server-sent events; a mid-stream failure ends with an error event."""
+    events = reply.events
+    try:
+        async for event in events:
+            if isinstance(event, SeawallError):
+                # No [DONE] after this: the client must not mistake a cut answer for a whole one.
+                yield b"data: " + orjson.dumps({"error": error_payload(event)}) + b"\n\n"
+                return
+            yield b"data: " + orjson.dumps(event.body) + b"\n\n"
+        yield b"data: [DONE]\n\n"
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()

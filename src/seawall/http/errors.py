@@ -1,0 +1,58 @@
+"""Every error leaves the gateway in the OpenAI error shape with a stable ``code``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from seawall.core.errors import RateLimited, SeawallError, UpstreamError
+
+_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def error_payload(error: SeawallError) -> dict[str, Any]:
+    return {
+        "message": error.message,
+        "type": _TYPES.get(error.status_code, "api_error"),
+        "param": error.param,
+        "code": error.code,
+    }
+
+
+def error_response(error: SeawallError, headers: dict[str, str] | None = None) -> Response:
+    out = dict(headers or {})
+    retry_after = getattr(error, "retry_after", None)
+    if (
+        isinstance(error, RateLimited | UpstreamError)
+        and retry_after is not None
+        and error.status_code == 429
+    ):
+        out["retry-after"] = f"{max(1, round(retry_after))}"
+    return Response(
+        orjson.dumps({"error": error_payload(error)}),
+        status_code=error.status_code,
+        headers=out,
+        media_type="application/json",
+    )
+
+
+def plain_error(status: int, code: str, message: str) -> Response:
+    """An error raised by the HTTP layer itself (unknown route, wrong method)."""
+    body = {
+        "error": {
+            "message": message,
+            "type": _TYPES.get(status, "api_error"),
+            "param": None,
+            "code": code,
+        }
+    }
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")

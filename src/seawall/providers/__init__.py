@@ -1,0 +1,1 @@
+"""Upstream model APIs behind one protocol (see ``base.Provider``)."""

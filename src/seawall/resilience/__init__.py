@@ -1,0 +1,1 @@
+"""Retry, retry budget and circuit breaker: pure decisions over explicit state and time."""

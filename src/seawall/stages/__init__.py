@@ -1,0 +1,1 @@
+"""The pipeline's stages, one job each; ``seawall.pipeline`` runs them in order."""

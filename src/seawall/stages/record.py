@@ -1,0 +1,78 @@
+"""Record: one call record per call, handed to the batching writer; metrics from the same data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from seawall.core.context import RequestContext
+from seawall.core.errors import SeawallError
+from seawall.core.types import ChatRequest, ChatResponse, Usage
+from seawall.stages.invoke import InvokeLog
+from seawall.telemetry.records import CallRecord
+
+
+@dataclass(slots=True)
+class Run:
+    """The mutable state of one call as it moves through the stages."""
+
+    ctx: RequestContext
+    request: ChatRequest
+    log: InvokeLog
+    usage: Usage = field(default_factory=Usage)
+    response_body: dict[str, Any] | None = None
+    validation: str = "none"
+    validation_error: str | None = None
+    degraded: bool = False
+    error: SeawallError | None = None
+    ttft: float | None = None  # monotonic time the first chunk was handed to the client
+    finished: float = 0.0
+    record: CallRecord | None = None  # set by the record stage
+    overhead_s: float | None = None  # streams: fixed when the first chunk is handed over
+    cost_usd: float = 0.0
+
+    def take_response(self, response: ChatResponse) -> None:
+        self.response_body = response.body
+        self.usage = response.usage
+
+
+def build_record(run: Run, *, store_payloads: bool) -> CallRecord:
+    ctx, log = run.ctx, run.log
+    total = run.finished - ctx.started
+    answered = log.answered_by
+    error = run.error
+    return CallRecord(
+        trace_id=ctx.trace_id,
+        started_at=ctx.started_wall,
+        model=run.request.model,
+        stream=run.request.stream,
+        status_code=error.status_code if error else 200,
+        outcome="error" if error else ("degraded" if run.degraded else "ok"),
+        error_code=error.code if error else None,
+        error_message=error.message if error else None,
+        upstream=answered.key if answered else None,
+        attempts=log.attempts,
+        retries=log.retries,
+        fallback=log.answered_index > 0,
+        latency_ms=total * 1000.0,
+        ttft_ms=(run.ttft - ctx.started) * 1000.0 if run.ttft is not None else None,
+        overhead_ms=max(0.0, overhead_s(run)) * 1000.0,
+        prompt_tokens=run.usage.prompt_tokens,
+        completion_tokens=run.usage.completion_tokens,
+        cost_usd=run.cost_usd,
+        validation=run.validation,
+        degraded=run.degraded,
+        tenant=ctx.tenant,
+        key_id=ctx.key_id,
+        request=run.request.body if store_payloads else None,
+        response=run.response_body if store_payloads else None,
+        extra={"validation_error": run.validation_error} if run.validation_error else {},
+    )
+
+
+def overhead_s(run: Run) -> float:
+    """Seconds spent in Seawall itself: everything but upstream waits and backoff sleeps."""
+    if run.overhead_s is not None:
+        return run.overhead_s
+    log = run.log
+    return run.finished - run.ctx.started - log.upstream_s - log.backoff_s

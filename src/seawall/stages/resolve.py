@@ -1,0 +1,35 @@
+"""Resolve: a logical model name to its runtime (targets in fallback order and policies)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from jsonschema import Draft202012Validator
+
+from seawall.config import ModelConfig
+from seawall.core.errors import UnknownModel
+from seawall.providers.base import Provider
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRuntime:
+    key: str  # "provider/model": the breaker, budget and metrics key
+    provider: Provider
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRuntime:
+    name: str
+    config: ModelConfig
+    targets: tuple[TargetRuntime, ...]
+    validator: Draft202012Validator | None  # the model's own output schema, precompiled
+
+
+def resolve(models: Mapping[str, ModelRuntime], name: str) -> ModelRuntime:
+    runtime = models.get(name)
+    if runtime is None:
+        known = ", ".join(sorted(models)) or "none"
+        raise UnknownModel(f"unknown model '{name}'; this gateway serves: {known}", param="model")
+    return runtime

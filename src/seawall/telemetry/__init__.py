@@ -1,0 +1,1 @@
+"""Call records, the batching recorder and Prometheus metrics."""

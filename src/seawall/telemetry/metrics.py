@@ -1,0 +1,115 @@
+"""Prometheus metrics of one gateway, in a registry of its own (no global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from seawall.telemetry.records import CallRecord
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1)
+_BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "seawall_requests",
+            "Calls by logical model and outcome",
+            ["model", "outcome", "code"],
+            registry=r,
+        )
+        self.attempts = Counter(
+            "seawall_attempts",
+            "Upstream attempts",
+            ["model", "target", "status", "error_class"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "seawall_request_latency_seconds",
+            "Call latency",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "seawall_time_to_first_token_seconds",
+            "Streams: time to first token",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.overhead = Histogram(
+            "seawall_overhead_seconds",
+            "Time spent in Seawall itself per call",
+            buckets=_OVERHEAD_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "seawall_tokens", "Tokens by direction", ["model", "direction"], registry=r
+        )
+        self.cost = Counter("seawall_cost_usd", "Cost in US dollars", ["model"], registry=r)
+        self.retries = Counter("seawall_retries", "Retries", ["model"], registry=r)
+        self.fallbacks = Counter(
+            "seawall_fallbacks", "Calls answered by a fallback target", ["model"], registry=r
+        )
+        self.degraded = Counter(
+            "seawall_degraded", "Calls answered by the degrade policy", ["model"], registry=r
+        )
+        self.validation = Counter(
+            "seawall_validation", "Output validation outcomes", ["model", "result"], registry=r
+        )
+        self.breaker = Gauge(
+            "seawall_breaker_state",
+            "Breaker state per target (0 closed, 1 half-open, 2 open)",
+            ["target"],
+            registry=r,
+        )
+        self.breaker_transitions = Counter(
+            "seawall_breaker_transitions", "Breaker state changes", ["target", "state"], registry=r
+        )
+        self.queue_depth = Gauge(
+            "seawall_record_queue_depth", "Call records waiting to be written", registry=r
+        )
+        self.records_dropped = Counter(
+            "seawall_records_dropped",
+            "Call records dropped because the writer queue was full",
+            registry=r,
+        )
+        self.records_written = Counter(
+            "seawall_records_written", "Call records written to the store", registry=r
+        )
+
+    def observe(self, record: CallRecord) -> None:
+        """Account one finished call."""
+        model = record.model
+        self.requests.labels(model, record.outcome, record.error_code or "").inc()
+        for attempt in record.attempts:
+            self.attempts.labels(
+                model, attempt.target, attempt.status, attempt.error_class or ""
+            ).inc()
+        self.latency.labels(model).observe(record.latency_ms / 1000.0)
+        if record.ttft_ms is not None:
+            self.ttft.labels(model).observe(record.ttft_ms / 1000.0)
+        self.overhead.observe(record.overhead_ms / 1000.0)
+        if record.prompt_tokens or record.completion_tokens:
+            self.tokens.labels(model, "input").inc(record.prompt_tokens)
+            self.tokens.labels(model, "output").inc(record.completion_tokens)
+        if record.cost_usd:
+            self.cost.labels(model).inc(record.cost_usd)
+        if record.retries:
+            self.retries.labels(model).inc(record.retries)
+        if record.fallback:
+            self.fallbacks.labels(model).inc()
+        if record.degraded:
+            self.degraded.labels(model).inc()
+        if record.validation != "none":
+            self.validation.labels(model, record.validation).inc()
+
+    def breaker_changed(self, target: str, state: str) -> None:
+        self.breaker.labels(target).set(_BREAKER_VALUE.get(state, 0))
+        self.breaker_transitions.labels(target, state).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
