@@ -145,6 +145,7 @@ class SimSettings(_Model):
 
 class OpenAIProvider(_Model):
     kind: Literal["openai"]
+    """Any OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, llama.cpp, most vendors)."""
     base_url: str
     """Root of the OpenAI-compatible API, e.g. ``https://api.openai.com/v1``."""
     api_key: SecretRef | None = None
@@ -157,6 +158,7 @@ class OpenAIProvider(_Model):
 
 class AnthropicProvider(_Model):
     kind: Literal["anthropic"]
+    """Anthropic's Messages API; requests and answers are translated to and from OpenAI's shape."""
     base_url: str = "https://api.anthropic.com"
     """Root of the Anthropic API."""
     api_key: SecretRef | None = None
@@ -171,6 +173,7 @@ class AnthropicProvider(_Model):
 
 class SimProvider(_Model):
     kind: Literal["sim"]
+    """Seawall's built-in SIMULATOR (in process): for demos, chaos and load tests, never real answers."""
     sim: SimSettings = SimSettings()
     """Behaviour of this in-process simulated upstream."""
 

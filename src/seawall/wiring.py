@@ -43,7 +43,6 @@ class RecordSink:
             self.pending.append(record)  # before start(): kept, written once the store opens
             return
         self.recorder.submit(record)
-        self.metrics.queue_depth.set(self.recorder.depth)
 
     def attach(self, recorder: BatchingRecorder) -> None:
         self.recorder = recorder
@@ -81,6 +80,7 @@ class Runtime:
             batch_size=cfg.batch_size,
             flush_interval_s=cfg.flush_interval_ms / 1000.0,
             on_drop=self.metrics.records_dropped.inc,
+            on_depth=self.metrics.queue_depth.set,
         )
         recorder.start()
         self.sink.attach(recorder)

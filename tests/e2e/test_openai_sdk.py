@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import openai
 import orjson
 import pytest
+
 from helpers.gateway import Gateway, start_gateway
 
 CONFIG = """
@@ -123,7 +123,9 @@ def test_model_policy_schema_reasks_then_fails_as_output_invalid(client: openai.
 async def test_output_invalid_record_shows_the_reask(gateway: Gateway) -> None:
     client = openai.AsyncOpenAI(base_url=gateway.v1, api_key="x", max_retries=0)
     with pytest.raises(openai.InternalServerError) as info:
-        await client.chat.completions.create(model="weather", messages=[{"role": "user", "content": "broken weather"}])
+        await client.chat.completions.create(
+            model="weather", messages=[{"role": "user", "content": "broken weather"}]
+        )
     record = await _record_of(gateway, info.value.response.headers["x-seawall-trace-id"])
     assert record.validation == "invalid"
     assert record.error_code == "output_invalid"
@@ -186,10 +188,9 @@ def test_stream_falls_back_before_the_first_byte(client: openai.OpenAI) -> None:
 
 def test_mid_stream_failure_surfaces_in_the_sdk(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(model="cut", messages=USER, stream=True)  # type: ignore[arg-type]
-    received = []
+    received: list[object] = []
     with pytest.raises(openai.APIError) as info:
-        for chunk in stream:
-            received.append(chunk)
+        received.extend(stream)
     assert received, "some chunks arrived before the cut"
     assert info.value.code == "upstream_unavailable"
     assert "truncated" in info.value.message or "ended" in info.value.message

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.servers import serve_app
-
 from seawall.configload import parse_config
 from seawall.http.app import create_app
 from seawall.wiring import Runtime, build_runtime

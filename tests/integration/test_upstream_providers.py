@@ -10,12 +10,13 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
-from helpers.servers import start_sim_server
 
-from seawall.config import SimFaults, SimLatency, SimSettings
+from helpers.servers import serve_app, start_sim_server
+from seawall.config import SimFaults, SimLatency, SimScenario, SimSettings
 from seawall.core.errors import UpstreamError, UpstreamRejected, UpstreamTimeout
 from seawall.core.types import JSON, ChatChunk
 from seawall.providers.anthropic import AnthropicUpstream
@@ -23,7 +24,10 @@ from seawall.providers.base import Provider
 from seawall.providers.openai import OpenAIUpstream
 from seawall.sim.engine import SimEngine
 
-BODY: JSON = {"model": "sim-model", "messages": [{"role": "user", "content": "Say hello to the pool"}]}
+BODY: JSON = {
+    "model": "sim-model",
+    "messages": [{"role": "user", "content": "Say hello to the pool"}],
+}
 TIMEOUT_S = 5.0
 SHORT_TIMEOUT_S = 0.2
 
@@ -43,19 +47,33 @@ def _no_faults(sim: tuple[str, SimEngine]) -> Iterator[None]:
 
 def _make(dialect: str, base_url: str, max_connections: int = 8) -> Provider:
     if dialect == "openai":
-        return OpenAIUpstream("sim-openai", f"{base_url}/v1", "sk-test", {"x-extra": "1"}, max_connections)
-    return AnthropicUpstream("sim-anthropic", base_url, "sk-ant-test", "2023-06-01", 256, max_connections)
+        return OpenAIUpstream(
+            "sim-openai", f"{base_url}/v1", "sk-test", {"x-extra": "1"}, max_connections
+        )
+    return AnthropicUpstream(
+        "sim-anthropic", base_url, "sk-ant-test", "2023-06-01", 256, max_connections
+    )
 
 
 @pytest.fixture(params=["openai", "anthropic"])
-async def provider(request: pytest.FixtureRequest, sim: tuple[str, SimEngine]) -> AsyncIterator[Provider]:
+async def provider(
+    request: pytest.FixtureRequest, sim: tuple[str, SimEngine]
+) -> AsyncIterator[Provider]:
     upstream = _make(request.param, sim[0])
     yield upstream
     await upstream.aclose()
 
 
+def _slow(*, chunk_ms: float, reply: str) -> SimSettings:
+    # A short scripted reply keeps the server's side of an abandoned stream (and so its
+    # shutdown) short.
+    return SimSettings(
+        latency=SimLatency(chunk_ms=chunk_ms), scenarios=[SimScenario(match="", reply=reply)]
+    )
+
+
 def _faults(sim: tuple[str, SimEngine], **rates: float) -> None:
-    sim[1].set_faults(SimFaults(**rates))  # type: ignore[arg-type]
+    sim[1].set_faults(SimFaults.model_validate(rates))
 
 
 async def _collect(provider: Provider, timeout: float = TIMEOUT_S) -> list[ChatChunk]:
@@ -108,14 +126,18 @@ async def test_429_carries_retry_after(provider: Provider, sim: tuple[str, SimEn
 
 
 @pytest.mark.parametrize(("rate", "statuses"), [("rate_500", {500}), ("rate_503", {503, 529})])
-async def test_server_errors(provider: Provider, sim: tuple[str, SimEngine], rate: str, statuses: set[int]) -> None:
+async def test_server_errors(
+    provider: Provider, sim: tuple[str, SimEngine], rate: str, statuses: set[int]
+) -> None:
     _faults(sim, **{rate: 1.0})
     for error in (await _chat_error(provider), await _stream_error(provider)):
         assert (error.kind, error.retryable) == ("http_5xx", True)
         assert error.upstream_status in statuses
 
 
-async def test_dropped_connection_is_a_reset(provider: Provider, sim: tuple[str, SimEngine]) -> None:
+async def test_dropped_connection_is_a_reset(
+    provider: Provider, sim: tuple[str, SimEngine]
+) -> None:
     _faults(sim, rate_connect=1.0)
     for error in (await _chat_error(provider), await _stream_error(provider)):
         assert (error.kind, error.retryable) == ("reset", True)
@@ -158,25 +180,99 @@ async def test_truncated_stream(provider: Provider, sim: tuple[str, SimEngine]) 
 
 async def test_bad_request_is_rejected(provider: Provider) -> None:
     with pytest.raises(UpstreamRejected) as caught:
-        await provider.chat({"model": "m", "messages": []} | {"messages": "not a list"}, timeout=TIMEOUT_S)
+        await provider.chat(
+            {"model": "m", "messages": []} | {"messages": "not a list"}, timeout=TIMEOUT_S
+        )
     assert caught.value.retryable is False
 
 
 async def test_stalled_stream_times_out_between_chunks() -> None:
-    slow = SimSettings(latency=SimLatency(chunk_ms=1000))
-    with start_sim_server(slow) as base_url:
+    with start_sim_server(_slow(chunk_ms=600, reply="Hello")) as base_url:
         for dialect in ("openai", "anthropic"):
             upstream = _make(dialect, base_url)
             chunks: list[ChatChunk] = []
             started = time.monotonic()
             try:
                 with pytest.raises(UpstreamTimeout):
-                    async for chunk in upstream.stream(BODY, timeout=SHORT_TIMEOUT_S):
-                        chunks.append(chunk)
+                    await _collect_into(chunks, upstream.stream(BODY, timeout=SHORT_TIMEOUT_S))
             finally:
                 await upstream.aclose()
-            assert chunks  # the first chunk came in time; the stall came after it
+            assert chunks  # the first chunks came in time; the stall came after them
             assert time.monotonic() - started < 1.0
+
+
+async def _collect_into(chunks: list[ChatChunk], stream: AsyncIterator[ChatChunk]) -> None:
+    async for chunk in stream:
+        chunks.append(chunk)
+
+
+# --------------------------------------------------------------------------- scripted upstreams
+# Wire shapes the simulator does not produce, served byte for byte.
+
+Frame = bytes | float  # bytes to send, or seconds to pause
+
+
+def _scripted(status: int, frames: list[Frame], content_type: bytes = b"text/event-stream") -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        headers = [(b"content-type", content_type)]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        for frame in frames:
+            if isinstance(frame, float):
+                await asyncio.sleep(frame)
+            else:
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return app
+
+
+async def _against(
+    dialect: str, app: Any, timeout: float = TIMEOUT_S
+) -> tuple[UpstreamError, float]:
+    """The error streaming from ``app`` ends in, and how long the stream took to fail."""
+    with serve_app(app, lifespan="off") as base_url:
+        upstream = _make(dialect, base_url)
+        try:
+            started = time.monotonic()
+            error = await _stream_error(upstream, timeout)
+            return error, time.monotonic() - started
+        finally:
+            await upstream.aclose()
+
+
+async def test_openai_error_event_mid_stream() -> None:
+    first = b'data: {"choices": [{"index": 0, "delta": {"content": "Hi"}}]}\r\n\r\n'
+    failure = b'data: {"error": {"message": "boom", "type": "server_error"}}\r\n\r\n'
+    error, _ = await _against("openai", _scripted(200, [first, failure]))
+    assert (error.kind, error.retryable) == ("http_5xx", True)
+    assert "boom" in error.message
+
+
+async def test_anthropic_error_event_mid_stream() -> None:
+    start = b'event: message_start\ndata: {"type": "message_start", "message": {"id": "m"}}\n\n'
+    failure = (
+        b"event: error\n"
+        b'data: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n'
+    )
+    error, _ = await _against("anthropic", _scripted(200, [start[:20], start[20:], failure]))
+    assert (error.kind, error.retryable) == ("http_5xx", True)
+
+
+async def test_anthropic_prompt_too_long_is_a_context_length_rejection() -> None:
+    body = b'{"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 250000 tokens > 200000 maximum"}}'
+    error, _ = await _against("anthropic", _scripted(400, [body], b"application/json"))
+    assert isinstance(error, UpstreamRejected)
+    assert (error.kind, error.upstream_status) == ("context_length", 400)
+
+
+async def test_keep_alive_comments_do_not_extend_the_idle_timeout() -> None:
+    first = b'data: {"choices": [{"index": 0, "delta": {"content": "Hi"}}]}\n\n'
+    frames: list[Frame] = [first, *[f for _ in range(10) for f in (0.05, b": keep-alive\n\n")]]
+    error, elapsed = await _against("openai", _scripted(200, frames), timeout=0.2)
+    assert isinstance(error, UpstreamTimeout)
+    assert elapsed < 0.4  # comments kept coming every 50 ms until 0.5 s
 
 
 # --------------------------------------------------------------------------- connections
@@ -188,7 +284,9 @@ def _client_ports(server_port: int) -> set[int]:
 
 
 @pytest.mark.parametrize("dialect", ["openai", "anthropic"])
-async def test_sequential_calls_reuse_one_connection(dialect: str, sim: tuple[str, SimEngine]) -> None:
+async def test_sequential_calls_reuse_one_connection(
+    dialect: str, sim: tuple[str, SimEngine]
+) -> None:
     base_url = sim[0]
     server_port = int(base_url.rsplit(":", 1)[1])
     upstream = _make(dialect, base_url)
@@ -205,7 +303,9 @@ async def test_sequential_calls_reuse_one_connection(dialect: str, sim: tuple[st
     assert len(seen) == 1
 
 
-async def test_abandoned_stream_releases_its_connection(provider: Provider, sim: tuple[str, SimEngine]) -> None:
+async def test_abandoned_stream_releases_its_connection(
+    provider: Provider, sim: tuple[str, SimEngine]
+) -> None:
     # One connection only: a leaked one would make every later call wait for the pool.
     upstream = _make("openai" if isinstance(provider, OpenAIUpstream) else "anthropic", sim[0], 1)
     try:
@@ -219,8 +319,7 @@ async def test_abandoned_stream_releases_its_connection(provider: Provider, sim:
 
 
 async def test_cancelled_stream_releases_its_connection(sim: tuple[str, SimEngine]) -> None:
-    slow = SimSettings(latency=SimLatency(chunk_ms=200))
-    with start_sim_server(slow) as base_url:
+    with start_sim_server(_slow(chunk_ms=150, reply="a b c d e")) as base_url:
         upstream = _make("openai", base_url, 1)
         try:
             task = asyncio.create_task(_collect(upstream))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+import seawall.cli.sim as sim_cli
 from seawall.cli import check, demo, serve, traces
-from seawall.cli import sim as sim_cli
 
 app = typer.Typer(
     name="seawall",

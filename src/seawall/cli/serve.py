@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,8 @@ def uvicorn_config(app: object, config: Config, host: str, port: int) -> uvicorn
         log_level="warning",
         timeout_graceful_shutdown=int(config.server.drain_timeout_s),
         backlog=4096,
+        # Longer than the idle timeout of common load balancers (60 s), so they close first.
+        timeout_keep_alive=75,
     )
 
 
@@ -96,4 +99,18 @@ def register(app: typer.Typer) -> None:
             level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         banner(cfg, h, p)
-        uvicorn.Server(uvicorn_config(create_app(build_runtime(cfg)), cfg, h, p)).run()
+        run_server(uvicorn.Server(uvicorn_config(create_app(build_runtime(cfg)), cfg, h, p)))
+
+
+def run_server(server: uvicorn.Server) -> None:
+    """Serve until SIGTERM/SIGINT, drain, flush records, and exit 0.
+
+    uvicorn re-raises the signal it caught once it has shut down; with the default handler
+    that would kill the process (exit -15) after an orderly drain. A no-op handler makes the
+    orderly stop an ordinary exit 0.
+    """
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -117,7 +117,7 @@ def store_url(config: Path, override: str | None) -> str:
     try:
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        fail(f"cannot read {config}: {first_line(exc)}")
+        fail(f"cannot read {config}: {' '.join(str(exc).split())}")
     section = data.get("store") if isinstance(data, dict) else None
     url = section.get("url") if isinstance(section, dict) else None
     return url if isinstance(url, str) and url else DEFAULT_STORE_URL
@@ -195,20 +195,24 @@ async def follow_calls(
 def calls_table(records: Iterable[CallRecord], *, show_header: bool = True) -> Table:
     """One row per call, as ``traces tail`` prints them."""
     table = Table(show_header=show_header, box=None, pad_edge=False, padding=(0, 1, 0, 0))
-    for name, width, justify in _CALL_COLUMNS:
-        # Fixed widths keep the tables printed by --follow aligned with the first one; names
-        # are capped so one long model name cannot push the numbers off the screen.
-        if width:
-            table.add_column(name, min_width=width, justify=justify, no_wrap=True)
-        else:
-            table.add_column(name, max_width=24, no_wrap=True, overflow="ellipsis")
+    for name, min_width, justify in _CALL_COLUMNS:
+        # On a narrow terminal only the names (model, upstream) shrink, with an ellipsis;
+        # ids and numbers keep their width so they are never cut.
+        table.add_column(
+            name,
+            justify=justify,
+            no_wrap=bool(min_width),  # Rich shrinks only wrappable columns
+            min_width=min_width or None,
+            max_width=None if min_width else 24,
+            overflow="ellipsis",
+        )
     for record in records:
         table.add_row(*call_row(record))
     return table
 
 
 _CALL_COLUMNS: list[tuple[str, int, Any]] = [
-    ("time", 14, "left"),
+    ("time", 8, "left"),
     ("trace", 12, "left"),
     ("model", 0, "left"),
     ("outcome", 8, "left"),
@@ -219,14 +223,14 @@ _CALL_COLUMNS: list[tuple[str, int, Any]] = [
     ("fallback", 8, "left"),
     ("latency ms", 10, "right"),
     ("ttft ms", 7, "right"),
-    ("tokens", 8, "right"),
-    ("cost", 10, "right"),
+    ("tokens", 6, "right"),
+    ("cost", 8, "right"),
 ]
 
 
 def call_row(record: CallRecord) -> list[str | Text]:
     return [
-        datetime.fromtimestamp(record.started_at).strftime("%m-%d %H:%M:%S"),
+        datetime.fromtimestamp(record.started_at).strftime("%H:%M:%S"),  # `show` has the date
         record.trace_id[:12],  # enough to be unique; `show` takes the prefix
         record.model,
         outcome_text(record.outcome),

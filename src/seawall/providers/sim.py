@@ -8,6 +8,8 @@ retry, breaker and fallback paths as production failures do.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import AsyncIterator
 
 from seawall.config import SimSettings
@@ -17,6 +19,7 @@ from seawall.providers.classify import error_for_status
 from seawall.sim import openai_wire
 from seawall.sim.engine import SimEngine, SimOutcome
 
+_TICK_S = 0.001  # the coarsest event-loop timer resolution in use (uvloop: 1 ms)
 _STATUS = {"429": 429, "500": 500, "503": 503, "outage": 503}
 
 
@@ -59,9 +62,7 @@ async def _before_response(outcome: SimOutcome, timeout: float) -> None:
         raise UpstreamError(
             "could not connect to the upstream (simulated)", kind="connect", retryable=True
         )
-    if outcome.fault == "hang":
-        await _wait(timeout + 1.0, timeout)
-    await _wait(outcome.latency_s, timeout)
+    await _wait(math.inf if outcome.fault == "hang" else outcome.latency_s, timeout)
     error = _error_for(outcome)
     if error is not None:
         raise error
@@ -87,10 +88,23 @@ def _error_for(outcome: SimOutcome) -> UpstreamError | None:
 async def _wait(seconds: float, timeout: float) -> None:
     """Sleep ``seconds``, or fail as a client would after ``timeout`` when that is longer."""
     if seconds > timeout:
-        await asyncio.sleep(timeout)
+        await _sleep(timeout)
         raise UpstreamTimeout(f"no response from the upstream within {timeout:g} s (simulated)")
     if seconds > 0:
-        await asyncio.sleep(seconds)
+        await _sleep(seconds)
+
+
+async def _sleep(seconds: float) -> None:
+    """Sleep at least ``seconds`` of monotonic time.
+
+    Event-loop timers may fire up to a clock tick early (uvloop counts whole milliseconds);
+    callers measure the simulated wait with ``time.monotonic`` and must never see it short.
+    """
+    deadline = time.monotonic() + seconds
+    await asyncio.sleep(seconds)
+    left = deadline - time.monotonic()
+    if left > 0:
+        await asyncio.sleep(left + _TICK_S)
 
 
 def _model(body: JSON) -> str:

@@ -8,6 +8,7 @@ session to its loop), and reused for every call so connections are pooled and ke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
@@ -23,6 +24,8 @@ from seawall.providers.sse import SseEvent, iter_sse
 # server-side close, but costs reconnects on quiet upstreams; a lost race is a retryable "reset".
 KEEPALIVE_S = 15.0
 _USER_AGENT = "seawall"
+DRAIN_S = 0.1
+"""Longest wait for the end of an HTTP body after the stream's own end (see ``_drain``)."""
 # Streams are bounded by the per-event idle timeout in ``iter_sse``, not by aiohttp's timers.
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
 _TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError)
@@ -82,6 +85,7 @@ class HttpTransport:
             )
             async with aclosing(events) as open_events:
                 yield open_events
+            await _drain(response)
         except _TRANSPORT_ERRORS as exc:
             raise classify.error_for_exception(exc) from exc
         finally:
@@ -108,6 +112,19 @@ class HttpTransport:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    """Read what follows the end-of-answer event, so the connection can go back to the pool.
+
+    The closing chunk of the HTTP body may arrive a moment after ``[DONE]``; releasing before
+    it would close the connection and cost the next call a new (TLS) handshake.
+    """
+    if response.content.is_eof():
+        return
+    with contextlib.suppress(*_TRANSPORT_ERRORS):
+        async with asyncio.timeout(DRAIN_S):
+            await response.content.read()
 
 
 def _status_error(response: aiohttp.ClientResponse, raw: bytes) -> Exception:

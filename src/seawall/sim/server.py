@@ -129,7 +129,11 @@ class _ChatEndpoint:
     """One chat route in one dialect; subclasses say how the dialect writes each outcome."""
 
     malformed: bytes = b""
+    """Body of a non-streamed ``malformed`` answer."""
+    malformed_event: bytes = b""
+    """The one SSE frame of a streamed ``malformed`` answer."""
     done: bytes | None = None
+    """What ends a complete stream."""
 
     def __init__(self, engine: SimEngine) -> None:
         self._engine = engine
@@ -167,7 +171,7 @@ class _ChatEndpoint:
 
     async def _send_malformed(self, send: Send, stream: bool) -> None:
         if stream:
-            await _send_stream(send, iter([(0.0, self.malformed_frame())]), None)
+            await _send_stream(send, iter([(0.0, self.malformed_event)]), None)
         else:
             await _send_bytes(send, 200, self.malformed)
 
@@ -190,12 +194,10 @@ class _ChatEndpoint:
     def frames(self, outcome: SimOutcome, model: str, body: JSON) -> _Frames:
         raise NotImplementedError
 
-    def malformed_frame(self) -> bytes:
-        raise NotImplementedError
-
 
 class _OpenAIChat(_ChatEndpoint):
     malformed = openai_wire.MALFORMED
+    malformed_event = b"data: " + openai_wire.MALFORMED + b"\n\n"
     done = b"data: [DONE]\n\n"
 
     def to_request(self, body: JSON) -> JSON | None:
@@ -225,12 +227,10 @@ class _OpenAIChat(_ChatEndpoint):
         for wait, chunk in openai_wire.chunks(outcome, model, include_usage=usage):
             yield wait, b"data: " + orjson.dumps(chunk) + b"\n\n"
 
-    def malformed_frame(self) -> bytes:
-        return b"data: " + openai_wire.MALFORMED + b"\n\n"
-
 
 class _AnthropicMessages(_ChatEndpoint):
     malformed = anthropic_wire.MALFORMED
+    malformed_event = b"event: content_block_delta\ndata: " + anthropic_wire.MALFORMED + b"\n\n"
 
     def to_request(self, body: JSON) -> JSON | None:
         if not isinstance(body.get("messages"), list):
@@ -256,9 +256,6 @@ class _AnthropicMessages(_ChatEndpoint):
     def frames(self, outcome: SimOutcome, model: str, body: JSON) -> _Frames:
         for wait, event, data in anthropic_wire.events(outcome, model):
             yield wait, b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
-
-    def malformed_frame(self) -> bytes:
-        return b"event: content_block_delta\ndata: " + anthropic_wire.MALFORMED + b"\n\n"
 
 
 # --------------------------------------------------------------------------- control routes
@@ -345,6 +342,8 @@ def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
         lifespan="off",
         # A hung request must not hold up shutdown for HANG_LIMIT_S.
         timeout_graceful_shutdown=2,
+        # Outlive the gateway's pooled idle connections (15 s), so reuse never meets a reset.
+        timeout_keep_alive=75,
     )
 
 

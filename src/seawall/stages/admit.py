@@ -49,7 +49,7 @@ def _messages(raw: Any, max_messages: int) -> list[dict[str, Any]]:
         if not isinstance(message, dict):
             raise InvalidRequest(f"messages[{i}] must be an object", param=f"messages[{i}]")
         role = message.get("role")
-        if role not in _ROLES:
+        if not isinstance(role, str) or role not in _ROLES:
             raise InvalidRequest(
                 f"messages[{i}].role must be one of {', '.join(sorted(_ROLES))}",
                 param=f"messages[{i}].role",

@@ -51,7 +51,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # hide_parameters: errors and logs must never carry prompts, answers or tenant data.
     engine = create_async_engine(
         async_url(url),
-        json_serializer=_dumps,
+        json_serializer=dumps_json,
         json_deserializer=orjson.loads,
         hide_parameters=True,
         **kwargs,
@@ -61,7 +61,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def _dumps(value: Any) -> str:
+def dumps_json(value: Any) -> str:
+    """JSON text for a JSON column (orjson; odd objects become strings rather than errors)."""
     # default=str: a stage that puts an odd object into `extra` must not make a record unstorable.
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 

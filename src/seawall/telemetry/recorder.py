@@ -95,6 +95,11 @@ class BatchingRecorder:
     def written(self) -> int:
         return self._done
 
+    @property
+    def running(self) -> bool:
+        """The background writer is alive and accepting records."""
+        return self._task is not None and not self._task.done() and not self._closing
+
     def submit(self, record: CallRecord) -> bool:
         """Queue a record for writing; False when it was dropped (queue full or closed)."""
         queue = self._queue

@@ -206,3 +206,12 @@ async def test_follow_prints_only_new_calls(store_url: str) -> None:
     assert len(printed) == 1
     assert late.trace_id[:12] in text
     assert all(record.trace_id[:12] not in text for record in SEEDED)
+
+
+def test_unreadable_config_is_one_clear_line(cli: typer.Typer, tmp_path: Path) -> None:
+    config = tmp_path / "seawall.yaml"
+    config.write_text("store: [\n", encoding="utf-8")
+    code, _, err = run(cli, "tail", "--config", str(config))
+    assert code == 1
+    assert err.count("\n") == 1
+    assert f"cannot read {config}" in err

@@ -25,8 +25,17 @@ def expected_answer() -> str:
     return SimEngine(SimSettings()).decide(BODY).text
 
 
-async def collect(provider: Provider, body: dict[str, Any], timeout: float = 1.0) -> list[ChatChunk]:
-    return [chunk async for chunk in provider.stream(body, timeout=timeout)]
+async def collect(
+    provider: Provider,
+    body: dict[str, Any],
+    timeout: float = 1.0,
+    into: list[ChatChunk] | None = None,
+) -> list[ChatChunk]:
+    """Drain a stream; ``into`` keeps what arrived before an error."""
+    received = [] if into is None else into
+    async for chunk in provider.stream(body, timeout=timeout):
+        received.append(chunk)
+    return received
 
 
 # --------------------------------------------------------------------------- chat
@@ -102,7 +111,7 @@ async def test_hang_is_cut_at_the_timeout() -> None:
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout) as caught:
         await upstream(rate_hang=1.0).chat(BODY, timeout=0.05)
-    assert time.monotonic() - started >= 0.04  # a lower bound only: sleeps never end early
+    assert time.monotonic() - started >= 0.05  # a lower bound only: the wait is never short
     assert (caught.value.kind, caught.value.retryable) == ("timeout", True)
 
 
@@ -116,7 +125,7 @@ async def test_latency_within_the_timeout_is_waited() -> None:
     provider = SimUpstream("sim", SimSettings(latency=SimLatency(fixed_ms=20)))
     started = time.monotonic()
     await provider.chat(BODY, timeout=1.0)
-    assert time.monotonic() - started >= 0.015
+    assert time.monotonic() - started >= 0.02
 
 
 # --------------------------------------------------------------------------- streams
@@ -143,8 +152,7 @@ async def test_stream_reports_usage_when_asked() -> None:
 async def test_truncated_stream_raises_after_about_half() -> None:
     received: list[ChatChunk] = []
     with pytest.raises(UpstreamError) as caught:
-        async for chunk in upstream(rate_truncated=1.0).stream(BODY, timeout=1.0):
-            received.append(chunk)
+        await collect(upstream(rate_truncated=1.0), BODY, into=received)
     assert (caught.value.kind, caught.value.retryable) == ("truncated", True)
     pieces = split_pieces(expected_answer())
     assert len([c for c in received if c.text]) == len(pieces) // 2
@@ -154,8 +162,7 @@ async def test_truncated_stream_raises_after_about_half() -> None:
 async def test_stream_error_comes_before_any_chunk() -> None:
     received: list[ChatChunk] = []
     with pytest.raises(UpstreamError) as caught:
-        async for chunk in upstream(rate_429=1.0).stream(BODY, timeout=1.0):
-            received.append(chunk)
+        await collect(upstream(rate_429=1.0), BODY, into=received)
     assert caught.value.kind == "http_429"
     assert received == []
 
@@ -175,6 +182,5 @@ async def test_slow_chunks_time_out_mid_stream() -> None:
     provider = SimUpstream("sim", SimSettings(latency=SimLatency(chunk_ms=10_000)))
     received: list[ChatChunk] = []
     with pytest.raises(UpstreamTimeout):
-        async for chunk in provider.stream(BODY, timeout=0.05):
-            received.append(chunk)
+        await collect(provider, BODY, timeout=0.05, into=received)
     assert [c.text for c in received] == ["", split_pieces(expected_answer())[0]]
