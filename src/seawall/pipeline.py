@@ -104,7 +104,7 @@ class Pipeline:
     ) -> tuple[ChatResponse, object]:
         request = run.request
         contract = validate.contract_for(request, model.config.validation, model.validator)
-        body = request.upstream_body(model.targets[0].model)
+        body = request.upstream_body()
         response = await self._invoker.chat(model, body, deadline, run.log)
         self._account(run, response)
         if contract is None:
@@ -114,7 +114,7 @@ class Pipeline:
             messages = validate.reask_messages(
                 request.messages, response.content or "", verdict.error or ""
             )
-            body = request.upstream_body(model.targets[0].model, messages)
+            body = request.upstream_body(messages)
             first_reask = len(run.log.attempts)
             response = await self._invoker.chat(model, body, deadline, run.log)
             for attempt in run.log.attempts[first_reask:]:
@@ -175,7 +175,7 @@ class Pipeline:
             return StreamReply(run, _replay(response, request))
         deadline = min(ctx.deadline, ctx.started + model.config.timeout.deadline_s)
         try:
-            body = request.upstream_body(model.targets[0].model)
+            body = request.upstream_body()
             # Usage is needed for the record and cost, whether or not the client asked for it.
             body["stream_options"] = {"include_usage": True}
             start = await self._invoker.stream(model, body, deadline, run.log)

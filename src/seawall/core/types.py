@@ -57,10 +57,12 @@ class ChatRequest:
     stream: bool = False
     response_format: JSON | None = None
 
-    def upstream_body(self, target_model: str, messages: list[JSON] | None = None) -> JSON:
-        """The body to send to a target: the caller's fields, with the target's model name."""
+    def upstream_body(self, messages: list[JSON] | None = None) -> JSON:
+        """The body to send upstream: the caller's fields without the streaming switches.
+
+        Each attempt sets ``model`` to its target's model name (see ``stages.invoke``).
+        """
         out = dict(self.body)
-        out["model"] = target_model
         if messages is not None:
             out["messages"] = messages
         out.pop("stream", None)
