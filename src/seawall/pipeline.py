@@ -222,6 +222,8 @@ class Pipeline:
         run.finished = self._clock.monotonic()
         record = run.record = build_record(run, store_payloads=self._store_payloads)
         self._metrics.observe(record)
+        for target, state in run.log.breaker_changes:
+            self._metrics.breaker_changed(target, state)
         self._submit(record)
 
 

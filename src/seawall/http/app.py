@@ -48,8 +48,11 @@ class Gateway:
 
     async def metrics(self, request: Request) -> Response:
         recorder = self.runtime.recorder
-        if recorder is not None:
-            self.runtime.metrics.queue_depth.set(recorder.depth)
+        self.runtime.metrics.refresh(
+            await self.runtime.state.breaker_states(),
+            recorder.depth if recorder is not None else 0,
+            recorder.written if recorder is not None else 0,
+        )
         return Response(self.runtime.metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     async def healthz(self, request: Request) -> Response:

@@ -77,6 +77,7 @@ class Metrics:
             "Call records dropped because the writer queue was full",
             registry=r,
         )
+        self._written_seen = 0
         self.records_written = Counter(
             "seawall_records_written", "Call records written to the store", registry=r
         )
@@ -110,6 +111,17 @@ class Metrics:
     def breaker_changed(self, target: str, state: str) -> None:
         self.breaker.labels(target).set(_BREAKER_VALUE.get(state, 0))
         self.breaker_transitions.labels(target, state).inc()
+
+    def refresh(self, breakers: dict[str, str], queue_depth: int, written: int) -> None:
+        """Bring scrape-time gauges up to date (half-open is only seen here)."""
+        for target, state in breakers.items():
+            self.breaker.labels(target).set(_BREAKER_VALUE.get(state, 0))
+        self.queue_depth.set(queue_depth)
+        # The writer counts what it wrote; the counter catches up by the difference.
+        behind = written - self._written_seen
+        if behind > 0:
+            self.records_written.inc(behind)
+            self._written_seen = written
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
