@@ -112,7 +112,7 @@ class SimFaults(_Model):
 
 class SimScenario(_Model):
     match: str
-    """Regular expression searched in the last user message."""
+    """Regular expression searched in the user messages, newest first (a re-ask keeps its scenario)."""
     reply: str | None = None
     """Answer with this text."""
     reply_json: Any = None

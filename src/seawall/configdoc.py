@@ -1,6 +1,7 @@
 """Generate the field reference of ``docs/configuration.md`` from the config models.
 
-    python -m seawall.configdoc > /tmp/reference.md
+    python -m seawall.configdoc                                  # print it
+    python -m seawall.configdoc --write docs/configuration.md    # refresh the doc in place
 
 The docs embed this output between markers; ``tests/unit/test_configdoc.py`` fails when the
 two drift apart, so a new field cannot ship undocumented.
@@ -108,5 +109,19 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def write_into(path: str) -> None:
+    """Replace the reference block of the markdown file at ``path``."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text[:start] + reference() + text[end:])
+
+
 if __name__ == "__main__":
-    print(reference())
+    import sys
+
+    if sys.argv[1:2] == ["--write"]:
+        write_into(sys.argv[2])
+    else:
+        print(reference())

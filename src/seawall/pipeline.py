@@ -155,9 +155,8 @@ class Pipeline:
         response = degrade.degraded_response(
             model.config.degrade, run.request.model, run.ctx.trace_id
         )
-        run.degraded = True
+        run.degraded, run.cause = True, error
         run.response_body = response.body
-        run.validation_error = run.validation_error or error.message
         return response
 
     # ------------------------------------------------------------------ streams

@@ -14,9 +14,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 def test_reference_section_matches_the_models() -> None:
     text = DOC.read_text("utf-8")
     embedded = text[text.index(BEGIN) : text.index(END) + len(END)]
-    assert embedded == reference(), (
-        "regenerate with: python -m seawall.configdoc (and paste between the markers)"
-    )
+    assert embedded == reference(), "run: python -m seawall.configdoc --write docs/configuration.md"
 
 
 def test_every_field_has_a_description() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -124,12 +124,16 @@ def content_text(content: Any) -> str:
 
 
 def last_user_text(messages: Any) -> str:
+    return next(user_texts(messages), "")
+
+
+def user_texts(messages: Any) -> Iterator[str]:
+    """The user messages' text, newest first."""
     if not isinstance(messages, list):
-        return ""
+        return
     for message in reversed(messages):
         if isinstance(message, dict) and message.get("role") == "user":
-            return content_text(message.get("content"))
-    return ""
+            yield content_text(message.get("content"))
 
 
 def prompt_chars(messages: Any) -> int:

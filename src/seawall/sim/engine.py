@@ -157,7 +157,7 @@ class SimEngine:
         self._counts["calls"] += 1
         self._counts[fault or "ok"] += 1
         messages = body.get("messages")
-        text, finish = self._answer(body, answers.last_user_text(messages))
+        text, finish = self._answer(body, messages)
         if fault == "empty":
             text = ""
         elif fault == "truncated" and not stream:
@@ -200,9 +200,10 @@ class SimEngine:
             return math.exp(self._mu) if self._mu > -math.inf else 0.0
         return self._latency_rng.lognormvariate(self._mu, self._sigma)
 
-    def _answer(self, body: JSON, prompt: str) -> tuple[str, str]:
+    def _answer(self, body: JSON, messages: Any) -> tuple[str, str]:
         seed = self._settings.seed
-        scenario = next((s for rx, s in self._scenarios if rx.search(prompt)), None)
+        prompt = answers.last_user_text(messages)
+        scenario = self._scenario(messages)
         if scenario is not None:
             text = self._scripted(scenario)
         elif answers.wants_json(body.get("response_format")):
@@ -210,6 +211,15 @@ class SimEngine:
         else:
             text = answers.prose(seed, prompt)
         return _cap(text, body)
+
+    def _scenario(self, messages: Any) -> SimScenario | None:
+        # The newest user message decides; earlier ones still count, so that a re-ask in the
+        # same conversation gets the same scenario (as a real model keeps its task).
+        for text in answers.user_texts(messages):
+            for rx, scenario in self._scenarios:
+                if rx.search(text):
+                    return scenario
+        return None
 
     def _scripted(self, scenario: SimScenario) -> str:
         if scenario.reply is not None:

@@ -24,7 +24,8 @@ class Run:
     validation: str = "none"
     validation_error: str | None = None
     degraded: bool = False
-    error: SeawallError | None = None
+    error: SeawallError | None = None  # the call failed with this
+    cause: SeawallError | None = None  # the call degraded because of this
     ttft: float | None = None  # monotonic time the first chunk was handed to the client
     finished: float = 0.0
     record: CallRecord | None = None  # set by the record stage
@@ -41,6 +42,7 @@ def build_record(run: Run, *, store_payloads: bool) -> CallRecord:
     total = run.finished - ctx.started
     answered = log.answered_by
     error = run.error
+    why = error or run.cause
     return CallRecord(
         trace_id=ctx.trace_id,
         started_at=ctx.started_wall,
@@ -48,8 +50,8 @@ def build_record(run: Run, *, store_payloads: bool) -> CallRecord:
         stream=run.request.stream,
         status_code=error.status_code if error else 200,
         outcome="error" if error else ("degraded" if run.degraded else "ok"),
-        error_code=error.code if error else None,
-        error_message=error.message if error else None,
+        error_code=why.code if why else None,
+        error_message=why.message if why else None,
         upstream=answered.key if answered else None,
         attempts=log.attempts,
         retries=log.retries,

@@ -42,7 +42,7 @@ class CallRecord:
     stream: bool
     status_code: int = 200
     outcome: str = "ok"  # "ok" | "degraded" | "error"
-    error_code: str | None = None  # stable error code when the call failed
+    error_code: str | None = None  # stable error code when the call failed or degraded
     error_message: str | None = None
     upstream: str | None = None  # "provider/model" that answered
     attempts: list[AttemptRecord] = field(default_factory=list)
