@@ -104,22 +104,24 @@ class Pipeline:
     ) -> tuple[ChatResponse, object]:
         request = run.request
         contract = validate.contract_for(request, model.config.validation, model.validator)
-        body = request.upstream_body()
-        response = await self._invoker.chat(model, body, deadline, run.log)
+        response = await self._invoker.chat(model, request.upstream_body(), deadline, run.log)
         self._account(run, response)
         if contract is None:
             return response, None
+        return await self._validate(run, model, contract, response, deadline)
+
+    async def _validate(
+        self,
+        run: Run,
+        model: ModelRuntime,
+        contract: validate.Contract,
+        response: ChatResponse,
+        deadline: float,
+    ) -> tuple[ChatResponse, object]:
+        """Hold the answer to its contract: repair, then one re-ask, then ``OutputInvalid``."""
         verdict = validate.check(response.content, contract)
         if verdict.status == "invalid" and contract.reask:
-            messages = validate.reask_messages(
-                request.messages, response.content or "", verdict.error or ""
-            )
-            body = request.upstream_body(messages)
-            first_reask = len(run.log.attempts)
-            response = await self._invoker.chat(model, body, deadline, run.log)
-            for attempt in run.log.attempts[first_reask:]:
-                attempt.purpose = "reask"
-            self._account(run, response)
+            response = await self._reask(run, model, response.content or "", verdict, deadline)
             verdict = validate.check(response.content, contract)
             if verdict.status != "invalid":
                 verdict = validate.Verdict("reasked", verdict.text, value=verdict.value)
@@ -132,6 +134,18 @@ class Pipeline:
             response = response.with_content(verdict.text)
             run.response_body = response.body
         return response, verdict.value
+
+    async def _reask(
+        self, run: Run, model: ModelRuntime, answer: str, verdict: validate.Verdict, deadline: float
+    ) -> ChatResponse:
+        messages = validate.reask_messages(run.request.messages, answer, verdict.error or "")
+        first = len(run.log.attempts)
+        body = run.request.upstream_body(messages)
+        response = await self._invoker.chat(model, body, deadline, run.log)
+        for attempt in run.log.attempts[first:]:
+            attempt.purpose = "reask"
+        self._account(run, response)
+        return response
 
     def _account(self, run: Run, response: ChatResponse) -> None:
         """Add an answer's usage and cost to the call (re-asks are billed too)."""
@@ -165,11 +179,9 @@ class Pipeline:
         """Start a stream: returns once the first chunk is in hand, or raises before any byte."""
         run = Run(ctx, request, InvokeLog(started=ctx.started))
         model = self.models.get(request.model)
-        contract = model and validate.contract_for(
-            request, model.config.validation, model.validator
-        )
-        if model is None or contract is not None:
+        if model is None or _has_contract(request, model):
             # An output contract is checked before the first byte leaves: buffer, then replay.
+            # (An unknown model or a bad schema fails in there, recorded like any call.)
             response, _ = await self._complete(run)
             return StreamReply(run, _replay(response, request))
         deadline = min(ctx.deadline, ctx.started + model.config.timeout.deadline_s)
@@ -236,6 +248,13 @@ async def _aclose(chunks: AsyncIterator[ChatChunk]) -> None:
     aclose = getattr(chunks, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+def _has_contract(request: ChatRequest, model: ModelRuntime) -> bool:
+    try:
+        return validate.contract_for(request, model.config.validation, model.validator) is not None
+    except SeawallError:
+        return True
 
 
 def _wants_usage(request: ChatRequest) -> bool:

@@ -226,3 +226,16 @@ async def _record_of(gateway: Gateway, trace_id: str):  # type: ignore[no-untype
         raise AssertionError(f"record {trace_id} never reached the store")
     finally:
         await store.aclose()
+
+
+def test_streamed_call_with_a_contract_is_validated_before_the_first_byte(
+    client: openai.OpenAI,
+) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="weather",
+        messages=[{"role": "user", "content": "weather in Oslo"}],
+        stream=True,
+    )
+    assert raw.headers["x-seawall-validation"] == "valid"
+    text = "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices)
+    assert orjson.loads(text) == {"city": "Oslo", "temp_c": 4}
