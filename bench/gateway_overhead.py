@@ -80,6 +80,9 @@ CELLS: tuple[tuple[int, int], ...] = (
     (50, 64),
     (50, 256),
 )
+# --jitter: the "50 ms" upstream draws from a lognormal distribution instead of a fixed 50 ms,
+# so a closed-loop load does not march in lockstep waves (see docs/benchmarks.md).
+JITTER_50 = "latency: {p50_ms: 50, p99_ms: 100}\n"
 STREAM_CONCURRENCY = 16
 STREAM_TTFT_MS = 50.0
 STREAM_CHUNK_MS = 5.0
@@ -983,6 +986,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "plan": asdict(bench.plan),
         "loadgen": bench.loadgen.kind,
         "pinned": bool(args.pin),
+        "upstream_50": "lognormal p50 50 ms / p99 100 ms" if args.jitter else "fixed 50 ms",
         "machine": machine(),
         "request_bytes": len(request_body("lat50")),
     }
@@ -1041,6 +1045,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--loadgen", choices=("auto", "wrk", "aiohttp"), default="auto", help="load generator"
+    )
+    parser.add_argument(
+        "--jitter",
+        action="store_true",
+        help="50 ms upstream as lognormal p50 50 / p99 100 ms instead of fixed 50 ms",
     )
     parser.add_argument("--cells", nargs="*", help="only these cells, as LATENCY:CONCURRENCY")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, database)")

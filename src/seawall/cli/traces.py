@@ -293,7 +293,7 @@ def attempts_table(record: CallRecord) -> Table:
 def field_text(key: str, value: Any) -> str | Text:
     if key == "started_at":
         stamp = datetime.fromtimestamp(value).astimezone().isoformat(timespec="milliseconds")
-        return f"{stamp}  ({value})"
+        return stamp
     if key == "outcome":
         return outcome_text(value)
     if key == "cost_usd":
@@ -304,6 +304,8 @@ def field_text(key: str, value: Any) -> str | Text:
         return "yes" if value else "no"
     if isinstance(value, dict | list):
         return orjson.dumps(value, default=str).decode() if value else "-"
+    if isinstance(value, float):
+        return ms(value) if key.endswith("_ms") else f"{value:g}"
     return str(value)
 
 
