@@ -6,47 +6,25 @@ suite creates ``seawall_test_<random>`` for the session and drops it at the end.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from helpers.postgres import fresh_database
 from seawall.store import SqlCallStore, migrate_async, open_store
 from seawall.store.schema import calls, metadata
 from seawall.telemetry.records import AttemptRecord, CallRecord
 
-PG_ADMIN_URL = os.environ.get(
-    "SEAWALL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
-
-async def _pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    name = f"seawall_test_{secrets.token_hex(4)}"
-    try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as exc:
-        # CI starts PostgreSQL itself (.ci/run): there, an unreachable server is a failure.
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
