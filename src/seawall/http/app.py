@@ -31,11 +31,11 @@ class Gateway:
 
     async def chat_completions(self, request: Request) -> Response:
         started, started_wall = time.monotonic(), time.time()
-        ctx = new_context(self.runtime, request, started, started_wall)
+        ctx = new_context(started, started_wall)
         try:
             if not self.ready:
                 raise ServiceUnavailable("the gateway is starting or shutting down")
-            return await complete(self.runtime.pipeline, self.runtime, request, ctx)
+            return await complete(self.runtime, request, ctx)
         except SeawallError as exc:
             return error_response(exc, {"x-seawall-trace-id": ctx.trace_id})
 

@@ -11,7 +11,7 @@ from starlette.responses import Response, StreamingResponse
 from seawall.core.context import RequestContext, new_trace_id
 from seawall.core.errors import InvalidRequest, PayloadTooLarge, SeawallError
 from seawall.http.errors import error_payload
-from seawall.pipeline import Pipeline, StreamReply
+from seawall.pipeline import StreamReply
 from seawall.stages.admit import parse_chat_request
 from seawall.stages.record import Run, overhead_s
 from seawall.wiring import Runtime
@@ -37,10 +37,8 @@ async def read_json(request: Request, limit: int) -> object:
         raise InvalidRequest(f"request body is not valid JSON: {exc.args[0]}") from exc
 
 
-def new_context(
-    runtime: Runtime, request: Request, started: float, started_wall: float
-) -> RequestContext:
-    del request  # identity arrives with the authenticate stage
+def new_context(started: float, started_wall: float) -> RequestContext:
+    """A fresh context; identity (tenant, key) arrives with the authenticate stage."""
     return RequestContext(
         trace_id=new_trace_id(),
         started=started,
@@ -65,11 +63,11 @@ def call_headers(run: Run) -> dict[str, str]:
     return headers
 
 
-async def complete(
-    pipeline: Pipeline, runtime: Runtime, request: Request, ctx: RequestContext
-) -> Response:
-    body = await read_json(request, runtime.config.server.max_body_bytes)
-    chat = parse_chat_request(body, max_messages=runtime.config.server.max_messages)
+async def complete(runtime: Runtime, request: Request, ctx: RequestContext) -> Response:
+    """admit (size, JSON, shape) at the door, then the pipeline; streams as SSE."""
+    server, pipeline = runtime.config.server, runtime.pipeline
+    body = await read_json(request, server.max_body_bytes)
+    chat = parse_chat_request(body, max_messages=server.max_messages)
     if chat.stream:
         reply = await pipeline.stream(chat, ctx)
         return StreamingResponse(
