@@ -33,6 +33,7 @@ import math
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -498,6 +499,50 @@ def scrape_overhead(gateway: Server) -> Histogram:
     )
 
 
+# --------------------------------------------------------------------------- other load on the box
+
+QUIET_CORES = 0.15
+"""Background CPU (in cores) under which the machine counts as quiet before a measured run."""
+QUIET_WINDOW_S = 0.3
+QUIET_MAX_WAIT_S = 10.0
+"""Longest wait for quiet before one run; the whole run waits at most ``QUIET_BUDGET_S``."""
+QUIET_BUDGET_S = 90.0
+
+
+@dataclass
+class Busy:
+    """CPU used during a run by everything but this benchmark's own processes."""
+
+    wall_s: float
+    other_cores: float  # other processes (and kernel work not charged to ours), in cores
+    steal_cores: float  # CPU the hypervisor gave to other guests, in cores
+
+
+class Meter:
+    """Compares the machine's busy CPU with what the bench's own processes used."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        self._servers = servers
+
+    def snapshot(self) -> tuple[float, float, float, float]:
+        t = psutil.cpu_times()
+        busy = t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
+        own = 0.0
+        for server in self._servers:
+            with contextlib.suppress(psutil.Error):
+                own += server.cpu_s()
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            usage = resource.getrusage(who)
+            own += usage.ru_utime + usage.ru_stime
+        return time.monotonic(), float(busy), float(getattr(t, "steal", 0.0)), own
+
+    def since(self, start: tuple[float, float, float, float]) -> Busy:
+        end = self.snapshot()
+        wall = max(1e-9, end[0] - start[0])
+        other = max(0.0, (end[1] - start[1]) - (end[3] - start[3]))
+        return Busy(wall, other / wall, (end[2] - start[2]) / wall)
+
+
 # --------------------------------------------------------------------------- the benchmark
 
 
@@ -522,6 +567,8 @@ class Side:
     cpu_s: float = 0.0
     windows: list[tuple[float, float]] = field(default_factory=list)  # wall-clock, for records
     histogram: Histogram | None = None
+    busy: list[Busy] = field(default_factory=list)
+    quiet_waits_s: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -557,6 +604,9 @@ class Bench:
         self.loadgen = LoadGenerator(kind, workdir, self.other_cpus)
         self.sims: dict[str, Server] = {}
         self.gateway: Server | None = None
+        self.servers: list[Server] = []
+        self.meter = Meter(self.servers)
+        self.quiet_budget_s = 0.0 if args.quick or args.no_wait else QUIET_BUDGET_S
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -578,6 +628,7 @@ class Bench:
         )
         gateway.wait_ready("/readyz")
         self.gateway = gateway
+        self.servers.extend([*self.sims.values(), gateway])
         return gateway
 
     def stop(self) -> None:
@@ -601,9 +652,12 @@ class Bench:
         url, model = self.url(side, upstream)
         owner = gateway if side == "gateway" else self.sims[upstream]
         before_hist = scrape_overhead(gateway) if side == "gateway" else None
+        into.quiet_waits_s += self.wait_quiet()
+        meter = self.meter.snapshot()
         cpu0, wall0 = owner.cpu_s(), time.time()
         load = self.loadgen.run(url, model, conc, seconds)
         wall1, cpu1 = time.time(), owner.cpu_s()
+        into.busy.append(self.meter.since(meter))
         into.runs.append(load)
         into.cpu_s += cpu1 - cpu0
         into.windows.append((wall0, wall1))
@@ -612,12 +666,28 @@ class Bench:
             into.histogram = delta if into.histogram is None else _add(into.histogram, delta)
         return load
 
+    def wait_quiet(self) -> float:
+        """Before a measured run: wait (bounded) while other processes load the machine."""
+        if self.quiet_budget_s <= 0:
+            return 0.0
+        waited = 0.0
+        while True:
+            start = self.meter.snapshot()
+            time.sleep(QUIET_WINDOW_S)
+            if self.meter.since(start).other_cores < QUIET_CORES or waited >= QUIET_MAX_WAIT_S:
+                break
+            waited += QUIET_WINDOW_S
+        if waited:
+            self.quiet_budget_s -= waited
+            print(f"    (waited {waited:.1f}s for other processes to calm down)", flush=True)
+        return waited
+
     def cell(self, latency_ms: int, conc: int) -> dict[str, Any]:
         upstream = f"lat{latency_ms}"
         plan = self.plan
-        scratch = Side()
-        for side in ("direct", "gateway"):
-            self.run_side(side, upstream, conc, plan.warmup_s, scratch)
+        # Warm-up: grows the gateway's upstream pool to this concurrency (wrk opens its own
+        # connections afresh for every run, on both sides).
+        self.run_side("gateway", upstream, conc, plan.warmup_s, Side())
         sides = {"direct": Side(), "gateway": Side()}
         for rep in range(plan.reps):
             order = ("direct", "gateway") if rep % 2 == 0 else ("gateway", "direct")
@@ -639,6 +709,9 @@ class Bench:
                 "mean_ms": side.avg("mean_ms"),
                 "max_ms": max(r.max_ms for r in side.runs),
                 "cpu_ms_per_request": side.cpu_ms_per_request,
+                "other_cores_max": max(b.other_cores for b in side.busy),
+                "steal_cores_max": max(b.steal_cores for b in side.busy),
+                "quiet_waits_s": side.quiet_waits_s,
                 "windows": side.windows,
                 "runs": [asdict(r) | {"rps": r.rps} for r in side.runs],
             }
@@ -655,6 +728,7 @@ class Bench:
         """Added time to first token at 16 concurrent streams (aiohttp client, own process)."""
         plan = self.plan
         loads: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
+        busy: dict[str, list[Busy]] = {"direct": [], "gateway": []}
         gen = LoadGenerator("aiohttp", self.workdir, self.other_cpus)
         for rep in range(-1, plan.reps * 2):  # rep -1: warm-up of both sides
             order = ("direct", "gateway") if rep % 2 == 0 else ("gateway", "direct")
@@ -662,8 +736,12 @@ class Bench:
                 url, model = self.url(side, "stream")
                 seconds = plan.warmup_s if rep < 0 else plan.stream_seconds / 2
                 cmd = [*gen.command(url, model, STREAM_CONCURRENCY, seconds), "--stream"]
+                if rep >= 0:
+                    self.wait_quiet()
+                meter = self.meter.snapshot()
                 done = subprocess.run(cmd, capture_output=True, timeout=seconds + 60, check=True)
                 if rep >= 0:
+                    busy[side].append(self.meter.since(meter))
                     loads[side].append(json.loads(done.stdout.decode().strip().splitlines()[-1]))
         result: dict[str, Any] = {
             "concurrency": STREAM_CONCURRENCY,
@@ -677,6 +755,7 @@ class Bench:
                 "errors": sum(r["errors"] for r in runs),
                 "ttft_ms": summary(ttft),
                 "stream_total_p50_ms": mean([r["total_p50_ms"] for r in runs]),
+                "other_cores_max": max(b.other_cores for b in busy[side]),
             }
             overheads = [r["header_overhead_ms"] for r in runs if "header_overhead_ms" in r]
             if overheads:
@@ -914,7 +993,7 @@ def print_report(result: dict[str, Any]) -> None:
     header = (
         f"{'up ms':>5} {'conc':>4} | {'direct p50':>10} {'p99':>7} {'req/s':>8} {'err':>4} | "
         f"{'gw p50':>7} {'p99':>7} {'req/s':>8} {'err':>4} | {'+p50':>6} {'+p99':>7} {'ratio':>5} | "
-        f"{'gw CPU ms/req':>13} | {'self-reported p50/p99':>21}"
+        f"{'gw CPU ms/req':>13} | {'self-reported p50/p99':>21} | {'bg':>4}"
     )
     print()
     print(header)
@@ -923,13 +1002,19 @@ def print_report(result: dict[str, Any]) -> None:
         d, g = c["direct"], c["gateway"]
         rec = g.get("recorded_overhead_ms", {})
         own = f"{fmt(rec.get('p50', math.nan), 3)} / {fmt(rec.get('p99', math.nan), 3)}"
+        bg = max(d["other_cores_max"], g["other_cores_max"])
         print(
             f"{c['upstream_ms']:>5} {c['concurrency']:>4} | {fmt(d['p50_ms']):>10} {fmt(d['p99_ms']):>7} "
             f"{d['rps']:>8.0f} {d['errors']:>4} | {fmt(g['p50_ms']):>7} {fmt(g['p99_ms']):>7} "
             f"{g['rps']:>8.0f} {g['errors']:>4} | {fmt_signed(c['added_p50_ms']):>6} "
             f"{fmt_signed(c['added_p99_ms']):>7} {c['throughput_ratio']:>5.2f} | "
-            f"{fmt(c['gateway_cpu_ms_per_request'], 3):>13} | {own:>21}"
+            f"{fmt(c['gateway_cpu_ms_per_request'], 3):>13} | {own:>21} | {bg:>4.2f}"
         )
+    print(
+        "latencies in ms; +p50/+p99: gateway minus direct; ratio: gateway/direct req/s; "
+        "self-reported: the gateway's x-seawall-overhead-ms (call records); bg: CPU cores used "
+        "by other processes during the busiest run of the cell"
+    )
     s = result["stream"]
     print()
     print(
@@ -1050,6 +1135,9 @@ def main() -> None:
         "--jitter",
         action="store_true",
         help="50 ms upstream as lognormal p50 50 / p99 100 ms instead of fixed 50 ms",
+    )
+    parser.add_argument(
+        "--no-wait", action="store_true", help="do not wait for a quiet machine before runs"
     )
     parser.add_argument("--cells", nargs="*", help="only these cells, as LATENCY:CONCURRENCY")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, database)")

@@ -58,7 +58,9 @@ class StoreConfig(_Model):
 
 class StateConfig(_Model):
     url: str = "memory://"
-    """Shared state for breakers and counters: ``memory://`` (one process) or ``redis://host:port/db``."""
+    """Shared state for breakers and retry budgets: ``memory://`` (one process) or ``redis://host:port/db`` (``rediss://`` for TLS) shared by several replicas."""
+    prefix: str = Field("seawall", pattern=r"^[A-Za-z0-9_.-]+$")
+    """Prefix of every Redis key, so that several deployments can share one Redis."""
 
 
 # --------------------------------------------------------------------------- the simulator

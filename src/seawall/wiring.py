@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from seawall.config import Config
+from seawall.config import Config, StateConfig
 from seawall.configload import resolve_secret
 from seawall.core.clock import Clock, SystemClock
 from seawall.core.errors import InvalidRequest
@@ -18,7 +18,7 @@ from seawall.providers.registry import build_provider
 from seawall.stages.resolve import ModelRuntime, TargetRuntime
 from seawall.stages.validate import compile_schema
 from seawall.state.base import SharedState
-from seawall.state.memory import MemoryState
+from seawall.state.factory import build_state as open_state
 from seawall.store.calls import CallStore, open_store
 from seawall.telemetry.metrics import Metrics
 from seawall.telemetry.prices import PriceTable
@@ -96,12 +96,11 @@ class Runtime:
             await self.store.aclose()
 
 
-def build_state(url: str, clock: Clock) -> SharedState:
-    if url.startswith("memory://"):
-        return MemoryState(clock)
-    raise StartupError(
-        f"state.url: unsupported shared state '{url}' (this version supports memory://)"
-    )
+def build_state(config: StateConfig, clock: Clock) -> SharedState:
+    try:
+        return open_state(config.url, clock, prefix=config.prefix)
+    except ValueError as exc:
+        raise StartupError(f"state.url: {exc}") from exc
 
 
 def build_models(config: Config, providers: dict[str, Provider]) -> dict[str, ModelRuntime]:
@@ -130,7 +129,7 @@ def build_runtime(
     providers = {
         name: build_provider(name, cfg, resolve_secret) for name, cfg in config.providers.items()
     }
-    state = build_state(config.state.url, clock)
+    state = build_state(config.state, clock)
     metrics = Metrics()
     sink = RecordSink(metrics)
     pipeline = Pipeline(

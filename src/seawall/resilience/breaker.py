@@ -16,6 +16,16 @@ from seawall.config import BreakerPolicy
 
 BUCKETS = 10
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+PROBE_LEASE_MIN_S = 60.0  # at least the default call deadline
+
+
+def probe_lease(policy: BreakerPolicy) -> float:
+    """How long a probe slot stays taken without a result before the next caller gets it.
+
+    A probe whose call was cancelled (the client went away) never reports back; without a
+    lease the breaker would stay half-open, refusing every call, forever.
+    """
+    return max(PROBE_LEASE_MIN_S, policy.window_s)
 
 
 @dataclass(slots=True)
@@ -23,6 +33,7 @@ class BreakerState:
     state: str = CLOSED
     opened_at: float = 0.0
     probes_in_flight: int = 0
+    probe_at: float = 0.0  # when the probe in flight was let through
     probes_ok: int = 0
     bucket_start: float = 0.0  # start time of the newest bucket
     calls: list[int] = field(default_factory=lambda: [0] * BUCKETS)
@@ -52,9 +63,9 @@ def allow(s: BreakerState, policy: BreakerPolicy, now: float) -> bool:
     if s.state == HALF_OPEN:
         # One probe at a time: a recovered upstream closes within `half_open_probes` calls,
         # a still-dead one costs a single failed call per open period.
-        if s.probes_in_flight >= 1:
+        if s.probes_in_flight >= 1 and now - s.probe_at < probe_lease(policy):
             return False
-        s.probes_in_flight += 1
+        s.probes_in_flight, s.probe_at = 1, now
     return True
 
 

@@ -1,0 +1,33 @@
+"""Pick the shared-state backend named by ``state.url``."""
+
+from __future__ import annotations
+
+from seawall.core.clock import Clock
+from seawall.state.base import SharedState
+from seawall.state.memory import MemoryState
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def build_state(url: str, clock: Clock, *, prefix: str = "seawall") -> SharedState:
+    """``memory://`` or ``redis://host:port/db`` (``rediss://`` for TLS); ValueError otherwise."""
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme == "memory":
+        return MemoryState(clock)
+    if sep and scheme in REDIS_SCHEMES:
+        try:
+            # Imported here: redis is an optional dependency (``seawall[redis]``).
+            from seawall.state.redis import RedisState
+        except ImportError as exc:
+            if not (exc.name or "").startswith("redis"):
+                raise
+            raise ValueError(
+                f"shared state {scheme}:// needs the redis package: pip install 'seawall[redis]'"
+            ) from exc
+        return RedisState(url, prefix=prefix, clock=clock)
+    # Only the scheme is quoted: the URL may carry a password.
+    shown = f"{scheme}://" if sep else "a URL without a scheme"
+    raise ValueError(
+        f"unsupported shared state {shown}: use memory:// (one process) or "
+        "redis://host:port/db (rediss:// for TLS) for several replicas"
+    )
