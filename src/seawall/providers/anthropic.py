@@ -7,11 +7,8 @@ from collections.abc import AsyncIterator
 from seawall.core.errors import InvalidRequest, UpstreamRejected
 from seawall.core.types import JSON, ChatChunk, ChatResponse
 from seawall.providers import classify
-from seawall.providers.anthropic_translate import (
-    StreamTranslator,
-    from_messages_response,
-    to_messages_request,
-)
+from seawall.providers.anthropic_stream import StreamTranslator
+from seawall.providers.anthropic_translate import from_messages_response, to_messages_request
 from seawall.providers.transport import HttpTransport, decode_event
 
 

@@ -9,11 +9,8 @@ import pytest
 
 from seawall.core.errors import InvalidRequest, UpstreamError
 from seawall.core.types import JSON, ChatChunk, ChatResponse
-from seawall.providers.anthropic_translate import (
-    StreamTranslator,
-    from_messages_response,
-    to_messages_request,
-)
+from seawall.providers.anthropic_stream import StreamTranslator
+from seawall.providers.anthropic_translate import from_messages_response, to_messages_request
 
 
 def _request(**fields: Any) -> JSON:
