@@ -8,9 +8,9 @@ from pathlib import Path
 import orjson
 
 from helpers.gateway import start_gateway
+from helpers.records import stored_records
 from helpers.traffic import chat_bodies, send_many
 from seawall.providers.sim import SimUpstream
-from seawall.store.calls import open_store
 
 
 def config(primary_faults: str, *, breaker: bool = True, retry: str = "") -> str:
@@ -57,11 +57,7 @@ async def _outage_run(tmp_path: Path, *, breaker: bool) -> tuple[int, int, float
         elapsed = time.monotonic() - started
         calls = primary_calls(gw.runtime)
         url = gw.runtime.config.store.url
-    store = await open_store(url)
-    try:
-        records = await store.recent_calls(limit=1000)
-    finally:
-        await store.aclose()
+    records = await stored_records(url)
     assert len(records) == 400
     return calls, sum(r.status == 200 for r in replies), elapsed, sum(r.retries for r in records)
 
@@ -86,11 +82,7 @@ async def test_a_hang_is_cut_at_the_attempt_timeout(tmp_path: Path) -> None:
     assert [r.status for r in replies] == [200] * 5
     assert {r.headers["x-seawall-upstream"] for r in replies} == {"backup/b"}
     assert elapsed < 2.0, "five hung calls in parallel are cut after 0.25 s each, not minutes"
-    store = await open_store(url)
-    try:
-        records = await store.recent_calls(limit=10)
-    finally:
-        await store.aclose()
+    records = await stored_records(url)
     for record in records:
         first = record.attempts[0]
         assert first.error_class == "timeout"

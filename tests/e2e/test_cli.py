@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.process import free_port, run_cli
-from seawall.store.calls import open_store
+from helpers.records import stored_records
 
 GOOD = """
 providers:
@@ -118,8 +118,4 @@ async def test_demo_once_drives_traffic_and_reports(tmp_path: Path) -> None:
     ):
         assert figure in done.stdout
     assert "SIMULATOR" in done.stdout
-    store = await open_store(f"sqlite:///{tmp_path / '.seawall' / 'seawall.db'}")
-    try:
-        assert await store.count_calls() == 120
-    finally:
-        await store.aclose()
+    assert len(await stored_records(f"sqlite:///{tmp_path / '.seawall' / 'seawall.db'}")) == 120

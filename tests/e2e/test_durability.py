@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from helpers.process import free_port, start_serve
-from seawall.store.calls import open_store
+from helpers.records import stored_records
 
 CONFIG = """
 server: {{port: {port}, drain_timeout_s: 20}}
@@ -56,9 +56,5 @@ async def test_sigterm_under_load_loses_no_accepted_call(tmp_path: Path) -> None
     assert 150 <= len(accepted) <= 600
     assert len(accepted) + refused == 600
 
-    store = await open_store(f"sqlite:///{db}")
-    try:
-        stored = {r.trace_id for r in await store.recent_calls(limit=10_000)}
-    finally:
-        await store.aclose()
+    stored = {r.trace_id for r in await stored_records(f"sqlite:///{db}")}
     assert set(accepted) <= stored, f"{len(set(accepted) - stored)} accepted calls have no record"

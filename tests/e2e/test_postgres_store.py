@@ -9,8 +9,8 @@ import pytest
 
 from helpers.gateway import start_gateway
 from helpers.postgres import fresh_database
+from helpers.records import stored_records
 from helpers.traffic import chat_bodies, send_many
-from seawall.store.calls import open_store
 
 CONFIG = """
 store: {{url: "{url}", flush_interval_ms: 50}}
@@ -34,11 +34,7 @@ async def test_records_land_in_postgresql(pg_url: str, tmp_path: Path) -> None:
     with start_gateway(CONFIG.format(url=pg_url), tmp_path) as gw:
         replies = await send_many(gw.url, chat_bodies(300), concurrency=16)
     assert all(r.status == 200 for r in replies)
-    store = await open_store(pg_url)
-    try:
-        records = {r.trace_id: r for r in await store.recent_calls(limit=1000)}
-    finally:
-        await store.aclose()
+    records = {r.trace_id: r for r in await stored_records(pg_url)}
     assert set(records) == {r.headers["x-seawall-trace-id"] for r in replies}
     retried = [r for r in records.values() if r.retries]
     assert retried, "30% faults on the primary produce retries"

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from helpers.gateway import start_gateway
+from helpers.records import stored_records
 from helpers.traffic import chat_bodies, send_many
-from seawall.store.calls import open_store
 
 REDIS_URL = os.environ.get("SEAWALL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -60,11 +60,7 @@ async def test_a_breaker_opened_by_one_replica_spares_the_other(
         second = await send_many(replica_b.url, chat_bodies(10), concurrency=1)
         url_b = replica_b.runtime.config.store.url
     assert all(r.status == 200 for r in first + second)
-    store = await open_store(url_b)
-    try:
-        records = await store.recent_calls(limit=100)
-    finally:
-        await store.aclose()
+    records = await stored_records(url_b)
     assert len(records) == 10
     for record in records:
         # Replica B never called the dead primary: replica A's failures opened the breaker.
