@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass, field
+
+# Trace ids need to be unique, not secret: a PRNG seeded from the OS avoids a syscall per call.
+_ids = random.Random(os.urandom(16))
+# Forked workers must not replay their parent's sequence of ids.
+os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(16)))
 
 
 def new_trace_id() -> str:
-    """A W3C-compatible 128-bit trace id in hex."""
-    return os.urandom(16).hex()
+    """A W3C-compatible 128-bit trace id in hex (never all zeros)."""
+    return f"{_ids.getrandbits(128) or 1:032x}"
 
 
 @dataclass(slots=True)

@@ -223,7 +223,9 @@ def _attempt(
 async def _bounded(awaitable: Awaitable[T], timeout: float) -> T:
     """Enforce the attempt timeout even on a provider that forgets to."""
     try:
-        return await asyncio.wait_for(awaitable, timeout + 0.05)
+        # asyncio.timeout, unlike wait_for on 3.11, does not wrap the attempt in a new task.
+        async with asyncio.timeout(timeout + 0.05):
+            return await awaitable
     except TimeoutError:
         raise UpstreamTimeout(f"attempt timed out after {timeout:.3g}s") from None
 
