@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 
 from seawall.telemetry.records import CallRecord
 
@@ -14,6 +17,7 @@ _BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
 class Metrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self.requests = Counter(
             "seawall_requests",
             "Calls by logical model and outcome",
@@ -82,31 +86,38 @@ class Metrics:
             "seawall_records_written", "Call records written to the store", registry=r
         )
 
+    def _child(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        # prometheus-client validates labels on every .labels() call; this runs per call.
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def observe(self, record: CallRecord) -> None:
         """Account one finished call."""
-        model = record.model
-        self.requests.labels(model, record.outcome, record.error_code or "").inc()
+        model, child = record.model, self._child
+        child(self.requests, model, record.outcome, record.error_code or "").inc()
         for attempt in record.attempts:
-            self.attempts.labels(
-                model, attempt.target, attempt.status, attempt.error_class or ""
-            ).inc()
-        self.latency.labels(model).observe(record.latency_ms / 1000.0)
+            labels = (model, attempt.target, attempt.status, attempt.error_class or "")
+            child(self.attempts, *labels).inc()
+        child(self.latency, model).observe(record.latency_ms / 1000.0)
         if record.ttft_ms is not None:
-            self.ttft.labels(model).observe(record.ttft_ms / 1000.0)
+            child(self.ttft, model).observe(record.ttft_ms / 1000.0)
         self.overhead.observe(record.overhead_ms / 1000.0)
         if record.prompt_tokens or record.completion_tokens:
-            self.tokens.labels(model, "input").inc(record.prompt_tokens)
-            self.tokens.labels(model, "output").inc(record.completion_tokens)
+            child(self.tokens, model, "input").inc(record.prompt_tokens)
+            child(self.tokens, model, "output").inc(record.completion_tokens)
         if record.cost_usd:
-            self.cost.labels(model).inc(record.cost_usd)
+            child(self.cost, model).inc(record.cost_usd)
         if record.retries:
-            self.retries.labels(model).inc(record.retries)
+            child(self.retries, model).inc(record.retries)
         if record.fallback:
-            self.fallbacks.labels(model).inc()
+            child(self.fallbacks, model).inc()
         if record.degraded:
-            self.degraded.labels(model).inc()
+            child(self.degraded, model).inc()
         if record.validation != "none":
-            self.validation.labels(model, record.validation).inc()
+            child(self.validation, model, record.validation).inc()
 
     def breaker_changed(self, target: str, state: str) -> None:
         self.breaker.labels(target).set(_BREAKER_VALUE.get(state, 0))
