@@ -7,17 +7,21 @@ breaker, validate, record into SQLite through the batching writer), then drives 
 DIRECT to a simulator and THROUGH the gateway, alternating direct/gateway runs (ABBA) so slow
 drift on a noisy machine cancels out of the ratios.
 
-    .venv/bin/python bench/gateway_overhead.py            # full run, a few minutes
-    .venv/bin/python bench/gateway_overhead.py --quick    # smoke run, about half a minute
+    .venv/bin/python bench/gateway_overhead.py            # full run, about 5 minutes
+    .venv/bin/python bench/gateway_overhead.py --quick    # smoke run, under a minute
     .venv/bin/python bench/gateway_overhead.py --pin      # gateway on CPU 0, the rest on CPU 1
     .venv/bin/python bench/gateway_overhead.py --profile  # plus a py-spy profile under load
+    .venv/bin/python bench/gateway_overhead.py --jitter   # 50 ms upstream as lognormal
+    .venv/bin/python bench/gateway_overhead.py --experiment-gc  # gateway with GC tuned (A/B)
 
 The load generator is ``wrk`` (C, one thread) when it is installed, so it takes as little CPU
 as possible from the gateway; otherwise an aiohttp generator in a separate process, and the
 output says so. On a 2-core machine the load generator, the simulator and the gateway share the
 CPUs: the figures are an upper bound of the overhead a dedicated gateway host would see.
 
-Everything listens on 127.0.0.1 and every load is bounded in time. Results are printed as a
+Other processes on the machine are measured during every run (``bg`` and ``steal`` columns);
+before each measured run of a full run the bench waits, within a bounded budget, for the
+machine to be quiet. Everything listens on 127.0.0.1 and every load is bounded in time. Results are printed as a
 table and written to ``bench/results/`` (gitignored) as JSON.
 """
 
@@ -28,6 +32,7 @@ import asyncio
 import collections
 import contextlib
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -183,8 +188,12 @@ class Server:
 
     def cpu_s(self) -> float:
         """User + system CPU seconds of the process and its children so far."""
+        return sum(self.cpu_split())
+
+    def cpu_split(self) -> tuple[float, float]:
+        """(user, system) CPU seconds of the process and its children so far."""
         times = self.process.cpu_times()
-        return float(times.user + times.system + times.children_user + times.children_system)
+        return float(times.user + times.children_user), float(times.system + times.children_system)
 
     def rss_mb(self) -> float:
         return float(self.process.memory_info().rss) / 1e6
@@ -216,13 +225,35 @@ class Server:
                 self.popen.wait(5)
 
 
+# --experiment-gc: NOT the shipped behaviour. The shipped gateway freezes its start-up heap and
+# uses a young-generation threshold of seawall.http.app.GC_THRESHOLD (5,000); this wrapper runs
+# it with 10,000 instead, to weigh CPU against memory in this same harness.
+GC_EXPERIMENT = """
+import sys
+from seawall.http import app
+app.GC_THRESHOLD = 10_000
+from seawall.cli.main import main
+sys.argv[0] = "seawall"
+main()
+"""
+
+
 def pinned(cmd: list[str], cpus: str | None) -> list[str]:
     return ["taskset", "-c", cpus, *cmd] if cpus else cmd
 
 
-def start_server(name: str, args: list[str], port: int, workdir: Path, cpus: str | None) -> Server:
+def start_server(
+    name: str,
+    args: list[str],
+    port: int,
+    workdir: Path,
+    cpus: str | None,
+    *,
+    gc_experiment: bool = False,
+) -> Server:
     log = workdir / f"{name}.log"
-    cmd = pinned([sys.executable, "-m", "seawall.cli", *args, "--port", str(port)], cpus)
+    entry = ["-c", GC_EXPERIMENT] if gc_experiment else ["-m", "seawall.cli"]
+    cmd = pinned([sys.executable, *entry, *args, "--port", str(port)], cpus)
     with log.open("wb") as out:
         popen = subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir
@@ -555,7 +586,7 @@ class Plan:
     profile_s: float
 
 
-FULL = Plan(seconds=8.0, warmup_s=1.5, reps=2, stream_seconds=8.0, profile_s=10.0)
+FULL = Plan(seconds=8.0, warmup_s=2.0, reps=2, stream_seconds=8.0, profile_s=10.0)
 QUICK = Plan(seconds=1.0, warmup_s=1.0, reps=1, stream_seconds=2.0, profile_s=5.0)
 
 
@@ -565,6 +596,7 @@ class Side:
 
     runs: list[Load] = field(default_factory=list)
     cpu_s: float = 0.0
+    cpu_sys_s: float = 0.0
     windows: list[tuple[float, float]] = field(default_factory=list)  # wall-clock, for records
     histogram: Histogram | None = None
     busy: list[Busy] = field(default_factory=list)
@@ -623,8 +655,9 @@ class Bench:
         config = self.workdir / "gateway.yaml"
         config.write_text(gateway_config(self.workdir / "bench.db", self.sims), "utf-8")
         port = free_port()
+        args = ["serve", "--config", str(config)]
         gateway = start_server(
-            "gateway", ["serve", "--config", str(config)], port, self.workdir, self.gw_cpus
+            "gateway", args, port, self.workdir, self.gw_cpus, gc_experiment=self.args.experiment_gc
         )
         gateway.wait_ready("/readyz")
         self.gateway = gateway
@@ -654,12 +687,13 @@ class Bench:
         before_hist = scrape_overhead(gateway) if side == "gateway" else None
         into.quiet_waits_s += self.wait_quiet()
         meter = self.meter.snapshot()
-        cpu0, wall0 = owner.cpu_s(), time.time()
+        cpu0, wall0 = owner.cpu_split(), time.time()
         load = self.loadgen.run(url, model, conc, seconds)
-        wall1, cpu1 = time.time(), owner.cpu_s()
+        wall1, cpu1 = time.time(), owner.cpu_split()
         into.busy.append(self.meter.since(meter))
         into.runs.append(load)
-        into.cpu_s += cpu1 - cpu0
+        into.cpu_s += sum(cpu1) - sum(cpu0)
+        into.cpu_sys_s += cpu1[1] - cpu0[1]
         into.windows.append((wall0, wall1))
         if before_hist is not None:
             delta = scrape_overhead(gateway).minus(before_hist)
@@ -709,6 +743,7 @@ class Bench:
                 "mean_ms": side.avg("mean_ms"),
                 "max_ms": max(r.max_ms for r in side.runs),
                 "cpu_ms_per_request": side.cpu_ms_per_request,
+                "cpu_sys_share": side.cpu_sys_s / side.cpu_s if side.cpu_s else math.nan,
                 "other_cores_max": max(b.other_cores for b in side.busy),
                 "steal_cores_max": max(b.steal_cores for b in side.busy),
                 "quiet_waits_s": side.quiet_waits_s,
@@ -729,6 +764,9 @@ class Bench:
         plan = self.plan
         loads: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
         busy: dict[str, list[Busy]] = {"direct": [], "gateway": []}
+        gateway = self.gateway
+        assert gateway is not None
+        gateway_cpu_s = 0.0
         gen = LoadGenerator("aiohttp", self.workdir, self.other_cpus)
         for rep in range(-1, plan.reps * 2):  # rep -1: warm-up of both sides
             order = ("direct", "gateway") if rep % 2 == 0 else ("gateway", "direct")
@@ -738,10 +776,11 @@ class Bench:
                 cmd = [*gen.command(url, model, STREAM_CONCURRENCY, seconds), "--stream"]
                 if rep >= 0:
                     self.wait_quiet()
-                meter = self.meter.snapshot()
+                meter, cpu0 = self.meter.snapshot(), gateway.cpu_s()
                 done = subprocess.run(cmd, capture_output=True, timeout=seconds + 60, check=True)
                 if rep >= 0:
                     busy[side].append(self.meter.since(meter))
+                    gateway_cpu_s += gateway.cpu_s() - cpu0 if side == "gateway" else 0.0
                     loads[side].append(json.loads(done.stdout.decode().strip().splitlines()[-1]))
         result: dict[str, Any] = {
             "concurrency": STREAM_CONCURRENCY,
@@ -761,13 +800,22 @@ class Bench:
             if overheads:
                 result[side]["header_overhead_ms_p50"] = mean([o["p50"] for o in overheads])
                 result[side]["header_overhead_ms_p99"] = mean([o["p99"] for o in overheads])
+        streams = result["gateway"]["streams"]
+        result["gateway_cpu_ms_per_stream"] = (
+            gateway_cpu_s * 1000 / streams if streams else math.nan
+        )
         d, g = result["direct"]["ttft_ms"], result["gateway"]["ttft_ms"]
         result["added_ttft_p50_ms"] = g["p50"] - d["p50"]
         result["added_ttft_p99_ms"] = g["p99"] - d["p99"]
         return result
 
     def profile(self) -> dict[str, Any]:
-        """py-spy (sampling, non-blocking) on the gateway under 64 concurrent at 50 ms."""
+        """py-spy on the gateway under 64 concurrent at 50 ms.
+
+        ``--native`` shows C frames (the garbage collector above all, invisible otherwise) and
+        needs py-spy to pause the process for each sample, which slows it down: shares are
+        meaningful, the throughput during profiling is not. ``--gil``: the thread running Python.
+        """
         gateway = self.gateway
         assert gateway is not None
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -784,7 +832,7 @@ class Bench:
         try:
             time.sleep(1.0)
             cmd = [spy, "record", "--pid", str(gateway.popen.pid), "--duration", str(int(seconds))]
-            cmd += ["--rate", "250", "--nonblocking", "--format", "raw", "-o", str(out)]
+            cmd += ["--rate", "100", "--native", "--gil", "--format", "raw", "-o", str(out)]
             done = subprocess.run(cmd, capture_output=True, timeout=seconds + 60, check=False)
         finally:
             load.wait(seconds + 60)
@@ -843,6 +891,7 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     attributed: collections.Counter[str] = collections.Counter()
+    packages: collections.Counter[str] = collections.Counter()
     total = 0
     for line in path.read_text("utf-8", "replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -856,7 +905,14 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
         for name in set(ours):
             inclusive[name] += count
         own[frames[-1]] += count
-        attributed[ours[-1] if ours else "(no Seawall frame: server, event loop, writer)"] += count
+        in_gc = any(_GC_FRAME.search(f) for f in frames)
+        if in_gc:
+            attributed[GC_LABEL] += count
+        else:
+            attributed[ours[-1] if ours else "(no Seawall frame: server, event loop, writer)"] += (
+                count
+            )
+        packages[GC_LABEL if in_gc else _package(frames)] += count
     share = 100.0 / total if total else 0.0
 
     def rows(counter: collections.Counter[str]) -> list[list[Any]]:
@@ -868,7 +924,28 @@ def summarize_profile(path: Path, top: int = 25) -> dict[str, Any]:
         "top_self": rows(own),
         "top_inclusive_seawall": rows(inclusive),
         "seawall_attributed": rows(attributed),
+        "by_package": rows(packages),
     }
+
+
+GC_LABEL = "(CPython garbage collector)"
+_GC_FRAME = re.compile(r"^(gc_collect|collect_with_callback|gc_collect_main|deduce_unreachable)")
+_SYSCALL = re.compile(r"^\S*(write|send|recv|read|epoll|getpid|syscall)\S*:")
+
+
+def _package(frames: list[str]) -> str:
+    """What a sample was doing: a syscall, else the package of its innermost Python frame."""
+    leaf = frames[-1]
+    if ".so" in leaf and _SYSCALL.search(leaf.rpartition(" ")[0] + ":"):
+        return "system calls (socket I/O, getpid)"
+    for frame in reversed(frames):
+        path = frame.partition(":")[0]
+        if not path.endswith(".py"):
+            continue
+        if path.startswith(("seawall/cli/", "asyncio/runners.py", "asyncio/base_events.py")):
+            return "event loop (uvloop, C)"
+        return path.split("/", 1)[0].removesuffix(".py")
+    return "other native code"
 
 
 def _short(frame: str) -> str:
@@ -877,6 +954,8 @@ def _short(frame: str) -> str:
     if not match:
         return frame.strip()
     file = match.group("file")
+    if not (file.endswith(".py") or ".py:" in file):
+        return f"{match.group('func')} ({file.rsplit('/', 1)[-1]})"  # native: function (library)
     for marker in ("site-packages/", "/src/", "/lib/python3.11/", "/lib/python3"):
         if marker in file:
             file = file.split(marker, 1)[1]
@@ -885,6 +964,21 @@ def _short(frame: str) -> str:
 
 
 # --------------------------------------------------------------------------- report
+
+
+def source_state() -> dict[str, Any]:
+    """A fingerprint of the gateway's source, to tie figures to a code state (no VCS needed)."""
+    digest = hashlib.sha256()
+    newest = 0.0
+    files = sorted((ROOT / "src" / "seawall").rglob("*.py"))
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    return {
+        "src_sha256": digest.hexdigest()[:16],
+        "files": len(files),
+        "newest_change": datetime.datetime.fromtimestamp(newest).isoformat(timespec="seconds"),
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -983,17 +1077,25 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     print(
         f"Seawall gateway overhead — {meta['date']} — load generator: {meta['loadgen']}"
-        + (" (FALLBACK: wrk not found)" if meta["loadgen"] != "wrk" else "")
+        + (f" ({meta['loadgen_note']})" if meta["loadgen_note"] else "")
         + (" — pinned: gateway CPU 0, sims + load CPU 1" if meta["pinned"] else " — not pinned")
+        + f" — 50 ms upstream: {meta['upstream_50']}"
     )
+    if meta["experiment_gc"]:
+        print("EXPERIMENT: gateway run with gc threshold 10000 instead of the shipped 5000")
     m = meta["machine"]
+    src = meta["source"]
+    print(
+        f"source: src/seawall sha256 {src['src_sha256']} ({src['files']} files, newest change "
+        f"{src['newest_change']})"
+    )
     print(
         f"{m['nproc']} CPUs ({m['cpu_model']}), Python {m['python']}; load, sims and gateway share them."
     )
     header = (
         f"{'up ms':>5} {'conc':>4} | {'direct p50':>10} {'p99':>7} {'req/s':>8} {'err':>4} | "
         f"{'gw p50':>7} {'p99':>7} {'req/s':>8} {'err':>4} | {'+p50':>6} {'+p99':>7} {'ratio':>5} | "
-        f"{'gw CPU ms/req':>13} | {'self-reported p50/p99':>21} | {'bg':>4}"
+        f"{'gw CPU ms/req':>13} | {'self-reported p50/p99':>21} | {'bg':>4} {'steal':>5}"
     )
     print()
     print(header)
@@ -1003,17 +1105,18 @@ def print_report(result: dict[str, Any]) -> None:
         rec = g.get("recorded_overhead_ms", {})
         own = f"{fmt(rec.get('p50', math.nan), 3)} / {fmt(rec.get('p99', math.nan), 3)}"
         bg = max(d["other_cores_max"], g["other_cores_max"])
+        steal = max(d["steal_cores_max"], g["steal_cores_max"])
         print(
             f"{c['upstream_ms']:>5} {c['concurrency']:>4} | {fmt(d['p50_ms']):>10} {fmt(d['p99_ms']):>7} "
             f"{d['rps']:>8.0f} {d['errors']:>4} | {fmt(g['p50_ms']):>7} {fmt(g['p99_ms']):>7} "
             f"{g['rps']:>8.0f} {g['errors']:>4} | {fmt_signed(c['added_p50_ms']):>6} "
             f"{fmt_signed(c['added_p99_ms']):>7} {c['throughput_ratio']:>5.2f} | "
-            f"{fmt(c['gateway_cpu_ms_per_request'], 3):>13} | {own:>21} | {bg:>4.2f}"
+            f"{fmt(c['gateway_cpu_ms_per_request'], 3):>13} | {own:>21} | {bg:>4.2f} {steal:>5.2f}"
         )
     print(
         "latencies in ms; +p50/+p99: gateway minus direct; ratio: gateway/direct req/s; "
         "self-reported: the gateway's x-seawall-overhead-ms (call records); bg: CPU cores used "
-        "by other processes during the busiest run of the cell"
+        "by other processes, steal: CPU taken by the hypervisor (cores, worst run of the cell)"
     )
     s = result["stream"]
     print()
@@ -1022,7 +1125,8 @@ def print_report(result: dict[str, Any]) -> None:
         f"TTFT p50 direct {fmt(s['direct']['ttft_ms']['p50'])} gw {fmt(s['gateway']['ttft_ms']['p50'])} "
         f"(added {fmt_signed(s['added_ttft_p50_ms'])} ms); p99 direct {fmt(s['direct']['ttft_ms']['p99'])} "
         f"gw {fmt(s['gateway']['ttft_ms']['p99'])} (added {fmt_signed(s['added_ttft_p99_ms'])} ms); "
-        f"errors {s['direct']['errors']}/{s['gateway']['errors']}"
+        f"errors {s['direct']['errors']}/{s['gateway']['errors']}; gateway CPU "
+        f"{fmt(s['gateway_cpu_ms_per_stream'])} ms per stream"
     )
     h = result["overhead_histogram"]
     print(
@@ -1052,12 +1156,22 @@ def print_report(result: dict[str, Any]) -> None:
         print("each sample charged to its innermost Seawall frame (library calls included):")
         for name, pct in prof["seawall_attributed"][:15]:
             print(f"  {pct:5.1f}%  {name}")
+        print("by package (innermost Python frame; GC and syscalls apart):")
+        for name, pct in prof["by_package"][:12]:
+            print(f"  {pct:5.1f}%  {name}")
         print("top self time (all code):")
         for name, pct in prof["top_self"][:15]:
             print(f"  {pct:5.1f}%  {name}")
 
 
 # --------------------------------------------------------------------------- main
+
+
+def loadgen_note(kind: str) -> str:
+    if kind == "wrk":
+        return ""
+    why = "chosen with --loadgen" if shutil.which("wrk") else "FALLBACK: wrk is not installed"
+    return f"{why}; a Python generator competes with the gateway for the CPUs"
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -1070,9 +1184,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "mode": "quick" if args.quick else "full",
         "plan": asdict(bench.plan),
         "loadgen": bench.loadgen.kind,
+        "loadgen_note": loadgen_note(bench.loadgen.kind),
         "pinned": bool(args.pin),
+        "experiment_gc": bool(args.experiment_gc),
         "upstream_50": "lognormal p50 50 ms / p99 100 ms" if args.jitter else "fixed 50 ms",
         "machine": machine(),
+        "source": source_state(),
         "request_bytes": len(request_body("lat50")),
     }
     print(f"load generator: {bench.loadgen.kind}; work dir {workdir}", flush=True)
@@ -1137,6 +1254,11 @@ def main() -> None:
         help="50 ms upstream as lognormal p50 50 / p99 100 ms instead of fixed 50 ms",
     )
     parser.add_argument(
+        "--experiment-gc",
+        action="store_true",
+        help="EXPERIMENT, not the shipped gateway: gc threshold 10000 instead of 5000",
+    )
+    parser.add_argument(
         "--no-wait", action="store_true", help="do not wait for a quiet machine before runs"
     )
     parser.add_argument("--cells", nargs="*", help="only these cells, as LATENCY:CONCURRENCY")
@@ -1147,6 +1269,7 @@ def main() -> None:
     result = run(args)
     print_report(result)
     suffix = ("-quick" if args.quick else "") + ("-pinned" if args.pin else "")
+    suffix += "-gcexp" if args.experiment_gc else ""
     out = args.output or RESULTS / f"gateway_overhead-{_stamp()}{suffix}.json"
     out.write_text(json.dumps(result, indent=2, default=str), "utf-8")
     print(f"\nresult: {out}")

@@ -61,6 +61,8 @@ class StateConfig(_Model):
     """Shared state for breakers and retry budgets: ``memory://`` (one process) or ``redis://host:port/db`` (``rediss://`` for TLS) shared by several replicas."""
     prefix: str = Field("seawall", pattern=r"^[A-Za-z0-9_.-]+$")
     """Prefix of every Redis key, so that several deployments can share one Redis."""
+    timeout_ms: float = Field(250.0, gt=0)
+    """Longest a Redis operation may take before the call goes on without it (breakers fail open, retries are refused)."""
 
 
 # --------------------------------------------------------------------------- the simulator

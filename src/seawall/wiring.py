@@ -98,7 +98,9 @@ class Runtime:
 
 def build_state(config: StateConfig, clock: Clock) -> SharedState:
     try:
-        return open_state(config.url, clock, prefix=config.prefix)
+        return open_state(
+            config.url, clock, prefix=config.prefix, timeout_s=config.timeout_ms / 1000.0
+        )
     except ValueError as exc:
         raise StartupError(f"state.url: {exc}") from exc
 

@@ -74,7 +74,9 @@ async def redis_states(redis_url: str) -> AsyncIterator[Callable[[FrozenClock], 
     opened: list[RedisState] = []
 
     def open_state(clock: FrozenClock) -> RedisState:
-        opened.append(RedisState(redis_url, prefix=prefix, clock=clock))
+        # A generous timeout: the contract is about answers, and a loaded CI machine must not
+        # push a call into the fail-open path (tested on its own in test_redis_failure.py).
+        opened.append(RedisState(redis_url, prefix=prefix, clock=clock, timeout_s=5.0))
         return opened[-1]
 
     yield open_state

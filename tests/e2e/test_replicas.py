@@ -18,7 +18,7 @@ from helpers.traffic import chat_bodies, send_many
 REDIS_URL = os.environ.get("SEAWALL_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 CONFIG = """
-state: {{url: "{redis}", prefix: "{prefix}"}}
+state: {{url: "{redis}", prefix: "{prefix}", timeout_ms: 5000}}
 providers:
   dead: {{kind: sim, sim: {{faults: {{outage: true}}}}}}
   good: {{kind: sim, sim: {{seed: 2}}}}

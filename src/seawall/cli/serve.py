@@ -99,7 +99,8 @@ def register(app: typer.Typer) -> None:
             level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         banner(cfg, h, p)
-        run_server(uvicorn.Server(uvicorn_config(create_app(build_runtime(cfg)), cfg, h, p)))
+        app = create_app(build_runtime(cfg), freeze_heap=True)
+        run_server(uvicorn.Server(uvicorn_config(app, cfg, h, p)))
 
 
 def run_server(server: uvicorn.Server) -> None:

@@ -158,10 +158,11 @@ class Invoker:
                     raise
                 await asyncio.sleep(delay)
                 log.backoff_s += delay
-                log.retries += 1
-                waited = delay * 1000.0
+                # The breaker may have opened while we waited: then there is no retry to count.
                 if breaker_on and not await self._state.breaker_allow(target.key, policy.breaker):
                     raise BreakerOpen(target.key) from exc
+                log.retries += 1
+                waited = delay * 1000.0
                 continue
             elapsed = self._clock.monotonic() - start
             log.upstream_s += elapsed

@@ -9,7 +9,9 @@ from seawall.state.memory import MemoryState
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
-def build_state(url: str, clock: Clock, *, prefix: str = "seawall") -> SharedState:
+def build_state(
+    url: str, clock: Clock, *, prefix: str = "seawall", timeout_s: float = 0.25
+) -> SharedState:
     """``memory://`` or ``redis://host:port/db`` (``rediss://`` for TLS); ValueError otherwise."""
     scheme, sep, _ = url.partition("://")
     if sep and scheme == "memory":
@@ -24,7 +26,7 @@ def build_state(url: str, clock: Clock, *, prefix: str = "seawall") -> SharedSta
             raise ValueError(
                 f"shared state {scheme}:// needs the redis package: pip install 'seawall[redis]'"
             ) from exc
-        return RedisState(url, prefix=prefix, clock=clock)
+        return RedisState(url, prefix=prefix, clock=clock, timeout_s=timeout_s)
     # Only the scheme is quoted: the URL may carry a password.
     shown = f"{scheme}://" if sep else "a URL without a scheme"
     raise ValueError(
