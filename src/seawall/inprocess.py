@@ -20,7 +20,7 @@ from typing import Any
 
 from seawall.config import Config
 from seawall.configload import load_config
-from seawall.core.context import RequestContext, new_trace_id
+from seawall.core.context import RequestContext
 from seawall.core.errors import SeawallError
 from seawall.core.types import ChatChunk
 from seawall.pipeline import Completion
@@ -95,7 +95,9 @@ class Seawall:
             {**params, "model": model, "messages": messages, "stream": False},
             max_messages=self.config.server.max_messages,
         )
-        completion = await self._runtime.pipeline.chat(request, _context())
+        completion = await self._runtime.pipeline.chat(
+            request, RequestContext.begin(time.monotonic(), time.time())
+        )
         return _result(completion)
 
     async def stream(
@@ -107,18 +109,13 @@ class Seawall:
             {**params, "model": model, "messages": messages, "stream": True},
             max_messages=self.config.server.max_messages,
         )
-        reply = await self._runtime.pipeline.stream(request, _context())
+        reply = await self._runtime.pipeline.stream(
+            request, RequestContext.begin(time.monotonic(), time.time())
+        )
         async for event in reply.events:
             if isinstance(event, SeawallError):
                 raise event
             yield event
-
-
-def _context() -> RequestContext:
-    now = time.monotonic()
-    return RequestContext(
-        trace_id=new_trace_id(), started=now, started_wall=time.time(), deadline=now + 3600.0
-    )
 
 
 def _result(completion: Completion) -> ChatResult:

@@ -73,12 +73,9 @@ class Runtime:
             self.store = await open_store(self.config.store.url)
         except Exception as exc:
             raise StartupError(f"cannot open the store at {self.config.store.url}: {exc}") from exc
-        cfg = self.config.store
-        recorder = BatchingRecorder(
+        recorder = BatchingRecorder.from_config(
             self.store,
-            queue_size=cfg.queue_size,
-            batch_size=cfg.batch_size,
-            flush_interval_s=cfg.flush_interval_ms / 1000.0,
+            self.config.store,
             on_drop=self.metrics.records_dropped.inc,
             on_depth=self.metrics.queue_depth.set,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from helpers.process import free_port, run_cli
@@ -118,4 +119,5 @@ async def test_demo_once_drives_traffic_and_reports(tmp_path: Path) -> None:
     ):
         assert figure in done.stdout
     assert "SIMULATOR" in done.stdout
+    assert re.search(r"empty answers sent\s*│\s*0\s*│", done.stdout), "never an empty answer"
     assert len(await stored_records(f"sqlite:///{tmp_path / '.seawall' / 'seawall.db'}")) == 120

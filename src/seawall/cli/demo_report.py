@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.table import Table
@@ -16,8 +17,30 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
     return ordered[rank]
+
+
+def answer_text(record: CallRecord) -> str | None:
+    """The answer the client got, from the stored payload (None when payloads are off)."""
+    body = record.response
+    if body is None:
+        return None
+    if "content" in body:  # streams store the relayed text
+        return str(body["content"] or "")
+    try:
+        return str(body["choices"][0]["message"]["content"] or "")
+    except (KeyError, IndexError, TypeError):
+        return ""
+
+
+def empty_answers(records: Sequence[CallRecord]) -> str:
+    """Successful or degraded calls whose answer was empty, read from the stored payloads."""
+    answered = [r for r in records if r.outcome != "error"]
+    texts = [answer_text(r) for r in answered]
+    if any(t is None for t in texts):
+        return "unknown (payloads not stored)"
+    return f"{sum(1 for t in texts if not t)}"
 
 
 def summarise(records: Sequence[CallRecord], breaker_trips: int) -> list[tuple[str, str]]:
@@ -33,10 +56,7 @@ def summarise(records: Sequence[CallRecord], breaker_trips: int) -> list[tuple[s
         ("answered by a model", f"{ok} ({ok / n:.1%})"),
         ("degraded answers", f"{degraded} ({degraded / n:.1%})"),
         ("errors returned", f"{failed} ({failed / n:.1%})"),
-        (
-            "never an empty body",
-            "yes" if all(r.outcome != "ok" or r.completion_tokens > 0 for r in records) else "NO",
-        ),
+        ("empty answers sent", empty_answers(records)),
         ("upstream attempts", f"{sum(len(r.attempts) for r in records)}"),
         ("retries", f"{sum(r.retries for r in records)}"),
         ("fallbacks", f"{sum(1 for r in records if r.fallback)}"),

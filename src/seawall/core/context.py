@@ -28,5 +28,10 @@ class RequestContext:
     user: str | None = None
     tags: list[str] = field(default_factory=list)
 
-    def remaining(self, now: float) -> float:
-        return self.deadline - now
+    @classmethod
+    def begin(cls, started: float, started_wall: float) -> RequestContext:
+        """A fresh context; identity (tenant, key) arrives with the authenticate stage.
+
+        The deadline is a backstop: each model's own ``timeout.deadline_s`` narrows it.
+        """
+        return cls(new_trace_id(), started, started_wall, deadline=started + 3600.0)

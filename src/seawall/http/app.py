@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from seawall.core.context import RequestContext
 from seawall.core.errors import SeawallError, ServiceUnavailable
-from seawall.http.chat import complete, new_context
+from seawall.http.chat import complete
 from seawall.http.errors import error_response, plain_error
 from seawall.wiring import Runtime
 
@@ -34,7 +35,7 @@ class Gateway:
 
     async def chat_completions(self, request: Request) -> Response:
         started, started_wall = time.monotonic(), time.time()
-        ctx = new_context(started, started_wall)
+        ctx = RequestContext.begin(started, started_wall)
         try:
             if not self.ready:
                 raise ServiceUnavailable("the gateway is starting or shutting down")

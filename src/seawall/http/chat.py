@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from seawall.core.context import RequestContext, new_trace_id
+from seawall.core.context import RequestContext
 from seawall.core.errors import InvalidRequest, PayloadTooLarge, SeawallError
 from seawall.http.errors import error_payload
 from seawall.pipeline import StreamReply
@@ -35,16 +35,6 @@ async def read_json(request: Request, limit: int) -> object:
         return orjson.loads(b"".join(parts))
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"request body is not valid JSON: {exc.args[0]}") from exc
-
-
-def new_context(started: float, started_wall: float) -> RequestContext:
-    """A fresh context; identity (tenant, key) arrives with the authenticate stage."""
-    return RequestContext(
-        trace_id=new_trace_id(),
-        started=started,
-        started_wall=started_wall,
-        deadline=started + 3600.0,  # the model's own deadline narrows this in the pipeline
-    )
 
 
 def call_headers(run: Run) -> dict[str, str]:

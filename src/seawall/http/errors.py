@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from seawall.core.errors import RateLimited, SeawallError, UpstreamError
+from seawall.core.errors import RateLimited, SeawallError
 
 _TYPES = {
     400: "invalid_request_error",
@@ -30,13 +30,8 @@ def error_payload(error: SeawallError) -> dict[str, Any]:
 
 def error_response(error: SeawallError, headers: dict[str, str] | None = None) -> Response:
     out = dict(headers or {})
-    retry_after = getattr(error, "retry_after", None)
-    if (
-        isinstance(error, RateLimited | UpstreamError)
-        and retry_after is not None
-        and error.status_code == 429
-    ):
-        out["retry-after"] = f"{max(1, round(retry_after))}"
+    if isinstance(error, RateLimited):
+        out["retry-after"] = f"{max(1, round(error.retry_after))}"
     return Response(
         orjson.dumps({"error": error_payload(error)}),
         status_code=error.status_code,

@@ -7,7 +7,7 @@ from typing import Any
 
 from seawall.core.context import RequestContext
 from seawall.core.errors import SeawallError
-from seawall.core.types import ChatRequest, ChatResponse, Usage
+from seawall.core.types import ChatRequest, Usage
 from seawall.stages.invoke import InvokeLog
 from seawall.telemetry.records import CallRecord
 
@@ -31,10 +31,6 @@ class Run:
     record: CallRecord | None = None  # set by the record stage
     overhead_s: float | None = None  # streams: fixed when the first chunk is handed over
     cost_usd: float = 0.0
-
-    def take_response(self, response: ChatResponse) -> None:
-        self.response_body = response.body
-        self.usage = response.usage
 
 
 def build_record(run: Run, *, store_payloads: bool) -> CallRecord:
