@@ -294,6 +294,43 @@ class Price(_Model):
     """US dollars per million cached input tokens (defaults to ``input``)."""
 
 
+# --------------------------------------------------------------------------- security
+
+
+class AuthConfig(_Model):
+    mode: Literal["auto", "keys", "open"] = "auto"
+    """``keys``: every call needs a virtual API key. ``open``: no key is checked (local use only;
+    flagged as unsafe by the banner, ``/readyz`` and ``seawall readiness``). ``auto``: open until
+    the first key is created in the store, then keys (revoking every key does not reopen it)."""
+    refresh_s: float = Field(5.0, gt=0)
+    """Each replica reloads keys from the store this often; a key revoked on another replica
+    stops working within this time (at once on the replica that revoked it)."""
+
+
+class AuditConfig(_Model):
+    hmac_key: SecretRef | None = None
+    """Secret that keys the audit log's hash chain (``env:NAME``). Without it the chain is plain
+    SHA-256: it detects edits, deletions and reordering by anyone who does not recompute every
+    later hash; with it, nobody without the key can forge a consistent chain."""
+
+
+class RetentionConfig(_Model):
+    payload_days: float | None = Field(30.0, gt=0)
+    """Days to keep request and answer payloads of call records (``null``: for ever)."""
+    metadata_days: float | None = Field(90.0, gt=0)
+    """Days to keep call records themselves (``null``: for ever)."""
+    purge_interval_s: float | None = Field(3600.0, gt=0)
+    """How often the server purges what expired (``null``: only ``seawall retention purge``)."""
+
+    @model_validator(mode="after")
+    def _payloads_not_longer(self) -> RetentionConfig:
+        if self.metadata_days is not None and (
+            self.payload_days is None or self.payload_days > self.metadata_days
+        ):
+            raise ValueError("payload_days cannot exceed metadata_days (payloads live in records)")
+        return self
+
+
 # --------------------------------------------------------------------------- root
 
 
@@ -310,6 +347,12 @@ class Config(_Model):
     """Logical models clients ask for, by name."""
     prices: dict[str, Price] = {}
     """Prices by upstream model name; they extend and override the built-in table."""
+    auth: AuthConfig = AuthConfig()
+    """Virtual API keys."""
+    audit: AuditConfig = AuditConfig()
+    """The tamper-evident audit log."""
+    retention: RetentionConfig = RetentionConfig()
+    """How long call records and their payloads are kept."""
 
     @model_validator(mode="after")
     def _targets_exist(self) -> Config:

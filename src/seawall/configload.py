@@ -121,6 +121,8 @@ def secret_refs(config: Config) -> Iterator[tuple[str, str]]:
             for header, value in provider.headers.items():
                 if value.startswith(SECRET_PREFIX):
                     yield f"providers.{name}.headers.{header}", value
+    if config.audit.hmac_key is not None:
+        yield "audit.hmac_key", config.audit.hmac_key
 
 
 def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:

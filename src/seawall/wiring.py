@@ -5,6 +5,9 @@ The only module that knows which implementation backs each protocol.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import random
 from dataclasses import dataclass, field
 
@@ -15,6 +18,7 @@ from seawall.core.errors import InvalidRequest
 from seawall.pipeline import Pipeline
 from seawall.providers.base import Provider
 from seawall.providers.registry import build_provider
+from seawall.security.service import Security
 from seawall.stages.resolve import ModelRuntime, TargetRuntime
 from seawall.stages.validate import compile_schema
 from seawall.state.base import SharedState
@@ -24,6 +28,8 @@ from seawall.telemetry.metrics import Metrics
 from seawall.telemetry.prices import PriceTable
 from seawall.telemetry.recorder import BatchingRecorder
 from seawall.telemetry.records import CallRecord
+
+log = logging.getLogger("seawall")
 
 
 class StartupError(Exception):
@@ -61,7 +67,10 @@ class Runtime:
     metrics: Metrics
     sink: RecordSink
     pipeline: Pipeline
+    clock: Clock = field(default_factory=SystemClock)
     store: CallStore | None = None
+    security: Security | None = None
+    _retention: asyncio.Task[None] | None = None
 
     @property
     def recorder(self) -> BatchingRecorder | None:
@@ -81,16 +90,50 @@ class Runtime:
         )
         recorder.start()
         self.sink.attach(recorder)
+        self.security = Security(
+            self.config.store.url, self.config.auth, self.clock, audit_key(self.config)
+        )
+        try:
+            await self.security.start()
+        except Exception as exc:
+            raise StartupError(f"cannot read API keys from the store: {exc}") from exc
+        if self.config.retention.purge_interval_s is not None:
+            self._retention = asyncio.create_task(self._purge_forever(), name="retention")
+
+    async def _purge_forever(self) -> None:
+        retention = self.config.retention
+        assert self.security is not None
+        assert retention.purge_interval_s is not None
+        while True:
+            try:
+                await self.security.purge("system:retention", retention)
+            except Exception:  # the store may be briefly down; the next round catches up
+                log.warning("retention purge failed; will retry", exc_info=True)
+            await asyncio.sleep(retention.purge_interval_s)
 
     async def close(self) -> None:
         """Flush every record, then release connections."""
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
         if self.sink.recorder is not None:
             await self.sink.recorder.close(grace_s=30.0)
         for provider in self.providers.values():
             await provider.aclose()
         await self.state.aclose()
+        if self.security is not None:
+            await self.security.aclose()
         if self.store is not None:
             await self.store.aclose()
+
+
+def audit_key(config: Config) -> bytes | None:
+    """The audit chain's HMAC key, when configured."""
+    value = resolve_secret(config.audit.hmac_key)
+    if config.audit.hmac_key is not None and not value:
+        raise StartupError(f"audit.hmac_key: {config.audit.hmac_key} is not set")
+    return value.encode() if value else None
 
 
 def build_state(config: StateConfig, clock: Clock) -> SharedState:
@@ -141,4 +184,4 @@ def build_runtime(
         rng=random.Random(seed),
         store_payloads=config.store.store_payloads,
     )
-    return Runtime(config, providers, state, metrics, sink, pipeline)
+    return Runtime(config, providers, state, metrics, sink, pipeline, clock)

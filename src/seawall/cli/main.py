@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import seawall.cli.sim as sim_cli
-from seawall.cli import check, demo, serve, traces
+from seawall.cli import check, demo, readiness, security, serve, traces
 
 app = typer.Typer(
     name="seawall",
@@ -15,7 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (demo, serve, check, traces, sim_cli):
+for module in (demo, serve, check, traces, sim_cli, security, readiness):
     module.register(app)
 
 

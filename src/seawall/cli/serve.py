@@ -65,7 +65,15 @@ def banner(config: Config, host: str, port: int) -> None:
         f"  metrics          {base}/metrics   health {base}/healthz   ready {base}/readyz"
     )
     console.print(f"  store            {config.store.url}")
-    console.print("[yellow]  open mode: no API keys are configured; do not expose this gateway[/]")
+    if config.auth.mode == "open":
+        console.print(
+            "[yellow]  OPEN MODE (auth.mode=open): no API key is checked; do not expose this gateway[/]"
+        )
+    elif config.auth.mode == "auto":
+        console.print(
+            "  auth             API keys once any exists (auth.mode=auto); until then OPEN MODE,"
+            " flagged on /readyz"
+        )
     if any(p.kind == "sim" for p in config.providers.values()):
         console.print(
             "[magenta]  upstream includes the SIMULATOR (sim): answers are not from a model[/]"

@@ -3,6 +3,7 @@
     SeawallError                      status  code
     ├── InvalidRequest                 400     invalid_request
     │   ├── PayloadTooLarge            413     invalid_request
+    │   ├── NotFound                   404     invalid_request (a trace, key, review ... id)
     │   └── UnknownModel               404     invalid_request (param: model)
     ├── Unauthorized                   401     unauthorized
     ├── Forbidden                      403     forbidden
@@ -51,8 +52,12 @@ class PayloadTooLarge(InvalidRequest):
     status_code = 413
 
 
-class UnknownModel(InvalidRequest):
+class NotFound(InvalidRequest):
     status_code = 404
+
+
+class UnknownModel(NotFound):
+    pass
 
 
 class Unauthorized(SeawallError):

@@ -17,6 +17,8 @@ from starlette.routing import Route
 
 from seawall.core.context import RequestContext
 from seawall.core.errors import SeawallError, ServiceUnavailable
+from seawall.http.admin import admin_routes
+from seawall.http.auth import authenticate
 from seawall.http.chat import complete
 from seawall.http.errors import error_response, plain_error
 from seawall.wiring import Runtime
@@ -39,14 +41,26 @@ class Gateway:
         try:
             if not self.ready:
                 raise ServiceUnavailable("the gateway is starting or shutting down")
-            return await complete(self.runtime, request, ctx)
+            principal = authenticate(self.runtime.security, request)
+            if not principal.can("gateway.call"):
+                assert self.runtime.security is not None
+                await self.runtime.security.require(principal, "gateway.call", target="chat")
+            ctx.tenant, ctx.key_id = principal.tenant, principal.key_id
+            return await complete(self.runtime, request, ctx, principal)
         except SeawallError as exc:
             return error_response(exc, {"x-seawall-trace-id": ctx.trace_id})
 
     async def models(self, request: Request) -> Response:
+        try:
+            if not self.ready:
+                raise ServiceUnavailable("the gateway is starting or shutting down")
+            principal = authenticate(self.runtime.security, request)
+        except SeawallError as exc:
+            return error_response(exc)
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "seawall"}
             for name in self.runtime.config.models
+            if principal.may_use_model(name)
         ]
         return _json({"object": "list", "data": data})
 
@@ -77,9 +91,19 @@ class Gateway:
             "record_queue": recorder.depth if recorder is not None else None,
             "records_dropped": recorder.dropped if recorder is not None else None,
             "breakers": breakers,
-            "mode": "open (no API keys configured: not for production)",
+            "auth": self.runtime.security.mode if self.runtime.security is not None else None,
+            "unsafe": unsafe_settings(self.runtime),
         }
         return _json(body, status=200 if ok else 503)
+
+
+def unsafe_settings(runtime: Runtime) -> list[str]:
+    """What makes this running deployment unfit for production traffic, in plain words."""
+    found = []
+    security = runtime.security
+    if security is not None and security.mode == "open":
+        found.append("open mode: no API key is checked (create one: seawall keys create)")
+    return found
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -139,6 +163,7 @@ def create_app(runtime: Runtime, *, freeze_heap: bool = False) -> Starlette:
         Route("/metrics", gateway.metrics, methods=["GET"]),
         Route("/healthz", gateway.healthz, methods=["GET"]),
         Route("/readyz", gateway.readyz, methods=["GET"]),
+        *admin_routes(runtime, lambda: gateway.ready),
     ]
     app = Starlette(
         routes=routes,

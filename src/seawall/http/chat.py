@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from seawall.core.context import RequestContext
-from seawall.core.errors import InvalidRequest, PayloadTooLarge, SeawallError
+from seawall.core.errors import Forbidden, InvalidRequest, PayloadTooLarge, SeawallError
 from seawall.http.errors import error_payload
 from seawall.pipeline import StreamReply
+from seawall.security.roles import Principal
 from seawall.stages.admit import parse_chat_request
 from seawall.stages.record import Run, overhead_s
 from seawall.wiring import Runtime
@@ -21,6 +22,15 @@ _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 async def read_json(request: Request, limit: int) -> object:
     """The decoded body, refusing bodies over ``limit`` bytes without reading them whole."""
+    raw = await read_body(request, limit)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc.args[0]}") from exc
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing bodies over ``limit`` bytes without reading them whole."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is {int(declared)} bytes; the limit is {limit}")
@@ -31,10 +41,18 @@ async def read_json(request: Request, limit: int) -> object:
         if size > limit:
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
         parts.append(part)
-    try:
-        return orjson.loads(b"".join(parts))
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"request body is not valid JSON: {exc.args[0]}") from exc
+    return b"".join(parts)
+
+
+async def check_model_access(runtime: Runtime, principal: Principal, model: str) -> None:
+    """A key limited to some models gets 403 (audited) for any other."""
+    if principal.may_use_model(model):
+        return
+    if runtime.security is not None:
+        await runtime.security.record(
+            "access.denied", principal, target=f"model {model}", detail={"reason": "model"}
+        )
+    raise Forbidden(f"this API key may not use model '{model}'", param="model")
 
 
 def call_headers(run: Run) -> dict[str, str]:
@@ -53,11 +71,14 @@ def call_headers(run: Run) -> dict[str, str]:
     return headers
 
 
-async def complete(runtime: Runtime, request: Request, ctx: RequestContext) -> Response:
+async def complete(
+    runtime: Runtime, request: Request, ctx: RequestContext, principal: Principal
+) -> Response:
     """admit (size, JSON, shape) at the door, then the pipeline; streams as SSE."""
     server, pipeline = runtime.config.server, runtime.pipeline
     body = await read_json(request, server.max_body_bytes)
     chat = parse_chat_request(body, max_messages=server.max_messages)
+    await check_model_access(runtime, principal, chat.model)
     if chat.stream:
         reply = await pipeline.stream(chat, ctx)
         return StreamingResponse(

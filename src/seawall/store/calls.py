@@ -42,8 +42,12 @@ class CallStore(Protocol):
         model: str | None = None,
         *,
         payloads: bool = True,
+        tenant: str | None = None,
     ) -> list[CallRecord]:
         """Newest first; ``since`` keeps calls started at or after it (unix seconds)."""
+
+    async def usage(self, since: float, tenant: str | None = None) -> list[dict[str, Any]]:
+        """Calls, tokens and cost per logical model since ``since`` (of one tenant when given)."""
 
     async def count_calls(self) -> int: ...
 
@@ -99,8 +103,11 @@ class SqlCallStore:
         model: str | None = None,
         *,
         payloads: bool = True,
+        tenant: str | None = None,
     ) -> list[CallRecord]:
         query = sa.select(*(calls.c if payloads else _SUMMARY_COLUMNS))
+        if tenant is not None:
+            query = query.where(calls.c.tenant == tenant)
         if since is not None:
             query = query.where(calls.c.started_at >= since)
         if model is not None:
@@ -109,6 +116,34 @@ class SqlCallStore:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [row_to_record(row) for row in rows]
+
+    async def usage(self, since: float, tenant: str | None = None) -> list[dict[str, Any]]:
+        query = (
+            sa.select(
+                calls.c.model,
+                sa.func.count().label("calls"),
+                sa.func.sum(calls.c.prompt_tokens).label("prompt_tokens"),
+                sa.func.sum(calls.c.completion_tokens).label("completion_tokens"),
+                sa.func.sum(calls.c.cost_usd).label("cost_usd"),
+            )
+            .where(calls.c.started_at >= since)
+            .group_by(calls.c.model)
+            .order_by(calls.c.model)
+        )
+        if tenant is not None:
+            query = query.where(calls.c.tenant == tenant)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            {
+                "model": row["model"],
+                "calls": int(row["calls"]),
+                "prompt_tokens": int(row["prompt_tokens"] or 0),
+                "completion_tokens": int(row["completion_tokens"] or 0),
+                "cost_usd": float(row["cost_usd"] or 0.0),
+            }
+            for row in rows
+        ]
 
     async def count_calls(self) -> int:
         query = sa.select(sa.func.count()).select_from(calls)

@@ -6,6 +6,7 @@ here, in one place.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,12 @@ def ensure_sqlite_dir(url: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for a user store URL, with SQLite tuned for one writer and many readers."""
+def create_engine(url: str, *, durable: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An async engine for a user store URL, with SQLite tuned for one writer and many readers.
+
+    ``durable``: every SQLite commit reaches the disk before it returns (``synchronous=FULL``),
+    for writes that must survive a power cut, such as audit entries and keys.
+    """
     # hide_parameters: errors and logs must never carry prompts, answers or tenant data.
     engine = create_async_engine(
         async_url(url),
@@ -57,7 +62,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         **kwargs,
     )
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        pragmas = _SQLITE_PRAGMAS + (("synchronous=FULL",) if durable else ())
+        sa.event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, pragmas))
     return engine
 
 
@@ -67,11 +73,14 @@ def dumps_json(value: Any) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the CLI and dashboard read while the gateway writes; synchronous=NORMAL is durable
-    # across process crashes in WAL mode and far cheaper than FULL; busy_timeout rides out the
-    # short write locks of another process (a second gateway, `seawall` CLI) instead of failing.
+# WAL lets the CLI and dashboard read while the gateway writes; synchronous=NORMAL is durable
+# across process crashes in WAL mode and far cheaper than FULL; busy_timeout rides out the
+# short write locks of another process (a second gateway, `seawall` CLI) instead of failing.
+_SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000")
+
+
+def _sqlite_pragmas(pragmas: tuple[str, ...], dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
+    for pragma in pragmas:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

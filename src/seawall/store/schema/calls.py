@@ -1,24 +1,10 @@
-"""The tables, as SQLAlchemy Core metadata shared by the stores and by Alembic.
-
-Portable types only (SQLite and PostgreSQL). Each change here needs a migration in
-``migrations/versions``; a contract test fails when the two drift apart.
-"""
+"""The call records table."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-# Explicit constraint names keep migrations reproducible across dialects (SQLite names nothing
-# by itself, PostgreSQL invents names) and let later migrations drop what earlier ones created.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+from seawall.store.schema.base import metadata
 
 # One row per call through the pipeline (telemetry.records.CallRecord). Free-text columns are
 # unbounded so an odd model name never makes a row unstorable.

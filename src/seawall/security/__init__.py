@@ -1,0 +1,1 @@
+"""Identity and accountability: virtual API keys, roles and tenants, the audit log, retention."""

@@ -1,0 +1,3 @@
+"""Placeholder for the evals tables."""
+
+from __future__ import annotations

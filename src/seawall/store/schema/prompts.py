@@ -1,0 +1,3 @@
+"""Placeholder for the prompts tables."""
+
+from __future__ import annotations
