@@ -6,9 +6,12 @@ docstring; ``docs/configuration.md`` documents each one and a test keeps the two
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from seawall.alerts.config import AlertsConfig
 
 SECRET_PREFIX = "env:"
 
@@ -63,6 +66,8 @@ class StateConfig(_Model):
     """Prefix of every Redis key, so that several deployments can share one Redis."""
     timeout_ms: float = Field(250.0, gt=0)
     """Longest a Redis operation may take before the call goes on without it (breakers fail open, retries are refused)."""
+    cache_max_mb: float = Field(32.0, gt=0)
+    """Memory the in-process response cache may use (``memory://`` only; Redis uses ``maxmemory``)."""
 
 
 # --------------------------------------------------------------------------- the simulator
@@ -270,6 +275,149 @@ class DegradePolicy(_Model):
         return self.message is not None or self.json_value is not None
 
 
+class RateLimitConfig(_Model):
+    requests_per_min: float | None = Field(None, gt=0)
+    """Requests per minute (``null``: unlimited)."""
+    tokens_per_min: float | None = Field(None, gt=0)
+    """Prompt plus completion tokens per minute, estimated before the call, settled after."""
+    burst_s: float = Field(60.0, gt=0)
+    """Seconds of the rate that may be spent at once (60: a minute's worth)."""
+
+
+class BudgetConfig(_Model):
+    limit_usd: float = Field(ge=0)
+    """Hard limit in US dollars per period: calls beyond it get ``budget_exceeded``."""
+    period: Literal["day", "month"] = "day"
+    """Calendar day or month, in UTC."""
+    soft_usd: float | None = Field(None, ge=0)
+    """Soft limit: the first crossing in a period raises one alert event."""
+
+
+class CachePolicy(_Model):
+    enabled: bool = False
+    """Answer repeated requests from the response cache (temperature 0, or opted in)."""
+    ttl_s: float = Field(300.0, gt=0)
+    """How long an answer is served as fresh."""
+    stale_if_error_s: float = Field(0.0, ge=0)
+    """After ``ttl_s``, how long an answer may still stand in when every target fails."""
+    opt_in: bool = False
+    """Cache this model's answers even for requests with temperature > 0."""
+
+
+class ConcurrencyPolicy(_Model):
+    max_in_flight: int = Field(256, ge=1)
+    """Calls in flight to each target of the model, per replica."""
+    max_queue: int = Field(1024, ge=0)
+    """Calls that may wait for a slot; beyond it a call is shed to the next target."""
+    queue_timeout_s: float = Field(10.0, ge=0)
+    """How long a call waits for a slot before moving to the next target."""
+
+
+class RouteRule(_Model):
+    model: str
+    """The logical model this rule sends matching calls to."""
+    max_input_tokens: int | None = Field(None, ge=0)
+    """Matches when the estimated prompt has at most this many tokens."""
+    min_input_tokens: int | None = Field(None, ge=0)
+    """Matches when the estimated prompt has at least this many tokens."""
+    match: str | None = None
+    """Regular expression searched in the last user message."""
+    tags: list[str] = []
+    """Matches when the call carries all of these tags (``x-seawall-tags`` header)."""
+    json_output: bool | None = None
+    """Matches when the request asks (true) or does not ask (false) for JSON output."""
+
+    @model_validator(mode="after")
+    def _regex_compiles(self) -> RouteRule:
+        if self.match is not None:
+            try:
+                re.compile(self.match)
+            except re.error as exc:
+                raise ValueError(f"match: not a valid regular expression: {exc}") from None
+        return self
+
+
+class RouteConfig(_Model):
+    rules: list[RouteRule] = Field(min_length=1)
+    """Checked in order, first match wins; a rule without conditions is the default."""
+
+
+class LimitsConfig(_Model):
+    per_key: RateLimitConfig | None = None
+    """Rate limit of every API key."""
+    per_tenant: RateLimitConfig | None = None
+    """Rate limit of every tenant (all its keys together)."""
+    keys: dict[str, RateLimitConfig] = {}
+    """Rate limits of particular keys, by key id (replace ``per_key`` for them)."""
+    tenants: dict[str, RateLimitConfig] = {}
+    """Rate limits of particular tenants (replace ``per_tenant`` for them)."""
+
+
+class BudgetsConfig(_Model):
+    per_key: list[BudgetConfig] = []
+    """Budgets of every API key (at most one per period)."""
+    per_tenant: list[BudgetConfig] = []
+    """Budgets of every tenant."""
+    keys: dict[str, list[BudgetConfig]] = {}
+    """Budgets of particular keys, by key id (replace ``per_key`` for them)."""
+    tenants: dict[str, list[BudgetConfig]] = {}
+    """Budgets of particular tenants (replace ``per_tenant`` for them)."""
+
+
+class PiiGuard(_Model):
+    input: Literal["off", "allow", "redact", "block"] = "redact"
+    """PII in requests: ``allow`` records it, ``redact`` sends placeholders like ``[EMAIL_1]``
+    upstream, ``block`` refuses the call with ``guard_blocked`` (naming types, never values)."""
+    output: Literal["off", "allow", "redact", "block"] = "allow"
+    """PII the model itself writes into an answer (placeholders it repeats are not PII)."""
+    restore: bool = True
+    """Put the original values back where the answer repeats a placeholder."""
+    types: list[str] | None = None
+    """Types to detect (default: all built-in types; ``person`` needs the NER extra)."""
+    phone_regions: list[str] = [
+        "US",
+        "GB",
+        "DE",
+        "FR",
+        "IN",
+        "BR",
+        "JP",
+        "AU",
+        "ES",
+        "IT",
+        "NL",
+        "CA",
+    ]
+    """Regions whose national phone formats are recognised (``+`` numbers: every region)."""
+
+
+class InjectionGuard(_Model):
+    input: Literal["off", "flag", "block"] = "flag"
+    """Prompt injection in user messages and untrusted content: ``flag`` records it, ``block``
+    refuses the call with ``guard_blocked``."""
+    threshold: float = Field(0.5, gt=0, lt=1)
+    """Score (0-1) at or above which a text counts as an injection."""
+    untrusted_roles: list[str] = ["tool", "function"]
+    """Messages of these roles are untrusted content: scanned, and fenced as data."""
+    fence_untrusted: bool = True
+    """Wrap untrusted content in unique delimiters with a note that it is data, not instructions."""
+    canary: Literal["off", "flag", "block"] = "block"
+    """Place a canary token in the system prompt; an answer that repeats it leaked the prompt."""
+
+
+class GuardsConfig(_Model):
+    pii: PiiGuard | None = None
+    """PII and secrets detection (``null``: off)."""
+    injection: InjectionGuard | None = None
+    """Prompt-injection and jailbreak detection (``null``: off)."""
+    redact_at_rest: bool = False
+    """Store call payloads with PII replaced by placeholders."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.pii is not None or self.injection is not None or self.redact_at_rest
+
+
 class ModelConfig(_Model):
     targets: list[Target] = Field(min_length=1)
     """Targets in fallback order: the first is primary."""
@@ -283,6 +431,16 @@ class ModelConfig(_Model):
     """Output contract."""
     degrade: DegradePolicy = DegradePolicy()
     """What to answer when every target failed."""
+    guards: GuardsConfig | None = None
+    """Guards for this model; replaces the deployment's ``guards`` section when set."""
+    limits: RateLimitConfig | None = None
+    """Rate limit of this model (all callers together)."""
+    budgets: list[BudgetConfig] = []
+    """Budgets of this model (all callers together)."""
+    cache: CachePolicy = CachePolicy()
+    """Response cache."""
+    concurrency: ConcurrencyPolicy | None = None
+    """Cap on calls in flight to each target, with a bounded queue (``null``: no cap)."""
 
 
 class Price(_Model):
@@ -331,6 +489,22 @@ class RetentionConfig(_Model):
         return self
 
 
+# --------------------------------------------------------------------------- observability
+
+
+class OtelConfig(_Model):
+    endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    """OTLP/HTTP traces endpoint (protobuf), e.g. an OpenTelemetry Collector, Jaeger or Tempo."""
+    headers: dict[str, str] = {}
+    """Headers for the exporter; values may be secret references (``env:NAME``)."""
+    service_name: str = "seawall"
+    """``service.name`` of the spans."""
+    propagate: bool = True
+    """Send a W3C ``traceparent`` to upstreams, naming each attempt's span."""
+    timeout_s: float = Field(10.0, gt=0)
+    """Export timeout; spans are exported in the background, never on a call's path."""
+
+
 # --------------------------------------------------------------------------- root
 
 
@@ -347,6 +521,18 @@ class Config(_Model):
     """Logical models clients ask for, by name."""
     prices: dict[str, Price] = {}
     """Prices by upstream model name; they extend and override the built-in table."""
+    routes: dict[str, RouteConfig] = {}
+    """Routing rules: a name clients call like a model, resolved to one of ``models``."""
+    limits: LimitsConfig = LimitsConfig()
+    """Rate limits per key and tenant (per model: ``models.<name>.limits``)."""
+    budgets: BudgetsConfig = BudgetsConfig()
+    """Spend budgets per key and tenant (per model: ``models.<name>.budgets``)."""
+    guards: GuardsConfig = GuardsConfig()
+    """Guards applied to every model that has no ``guards`` of its own."""
+    alerts: AlertsConfig = AlertsConfig()
+    """Alert rules over the call records, SLOs with burn rates, and notifiers (see docs/alerts.md)."""
+    otel: OtelConfig | None = None
+    """OpenTelemetry traces: one span per call and per attempt (needs the ``otel`` extra)."""
     auth: AuthConfig = AuthConfig()
     """Virtual API keys."""
     audit: AuditConfig = AuditConfig()
@@ -363,5 +549,14 @@ class Config(_Model):
                     raise ValueError(
                         f"models.{name}.targets.{i}.provider: unknown provider "
                         f"'{target.provider}' (known: {known})"
+                    )
+        for name, route in self.routes.items():
+            if name in self.models:
+                raise ValueError(f"routes.{name}: a route cannot have the name of a model")
+            for i, rule in enumerate(route.rules):
+                if rule.model not in self.models:
+                    known = ", ".join(sorted(self.models))
+                    raise ValueError(
+                        f"routes.{name}.rules.{i}.model: unknown model '{rule.model}' (known: {known})"
                     )
         return self

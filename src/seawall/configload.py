@@ -79,12 +79,36 @@ def _describe(err: Any, lines: dict[tuple[str, ...], int]) -> str:
 
 
 _PROVIDER_KINDS = frozenset({"openai", "anthropic", "sim"})
+_ALERT_KINDS = frozenset(
+    {
+        "error_rate",
+        "degraded_rate",
+        "fallback_rate",
+        "validation_failure_rate",
+        "latency",
+        "ttft",
+        "cost_per_hour",
+        "cost_per_call",
+        "token_anomaly",
+        "breaker_open",
+        "event",
+        "webhook",
+        "slack",
+        "log",
+    }
+)
 
 
 def _without_union_tag(loc: tuple[str, ...]) -> tuple[str, ...]:
     # pydantic puts the discriminator ("openai", "sim") into the path: providers.a.openai.api_key.
     if len(loc) > 2 and loc[0] == "providers" and loc[2] in _PROVIDER_KINDS:
         return loc[:2] + loc[3:]
+    if (
+        len(loc) > 3
+        and loc[:2] in (("alerts", "rules"), ("alerts", "notifiers"))
+        and (loc[3] in _ALERT_KINDS)
+    ):
+        return loc[:3] + loc[4:]
     return loc
 
 
@@ -123,6 +147,23 @@ def secret_refs(config: Config) -> Iterator[tuple[str, str]]:
                     yield f"providers.{name}.headers.{header}", value
     if config.audit.hmac_key is not None:
         yield "audit.hmac_key", config.audit.hmac_key
+    yield from _alert_secret_refs(config)
+    if config.otel is not None:
+        yield from _refs("otel.headers", config.otel.headers)
+
+
+def _alert_secret_refs(config: Config) -> Iterator[tuple[str, str]]:
+    for name, notifier in config.alerts.notifiers.items():
+        url = getattr(notifier, "url", "")
+        if url.startswith(SECRET_PREFIX):
+            yield f"alerts.notifiers.{name}.url", url
+        yield from _refs(f"alerts.notifiers.{name}.headers", getattr(notifier, "headers", {}))
+
+
+def _refs(where: str, values: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    for key, value in values.items():
+        if value.startswith(SECRET_PREFIX):
+            yield f"{where}.{key}", value
 
 
 def missing_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:

@@ -11,6 +11,7 @@ validate, degrade and record, with records written to the configured store.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class Seawall:
         self.config = config
         self._runtime: Runtime = build_runtime(config, seed=seed)
         self._started = False
+        self._starting = asyncio.Lock()  # concurrent first calls must start the runtime once
 
     @classmethod
     def from_config(cls, path: str | Path, *, seed: int | None = None) -> Seawall:
@@ -64,9 +66,12 @@ class Seawall:
         return self._runtime
 
     async def start(self) -> None:
-        if not self._started:
-            await self._runtime.start()
-            self._started = True
+        if self._started:
+            return
+        async with self._starting:
+            if not self._started:
+                await self._runtime.start(server=False)
+                self._started = True
 
     async def aclose(self) -> None:
         """Flush every record and release connections."""

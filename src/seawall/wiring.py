@@ -9,22 +9,35 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from seawall.alerts.engine import AlertEngine
+from seawall.alerts.events import AlertSignal
 from seawall.config import Config, StateConfig
 from seawall.configload import resolve_secret
 from seawall.core.clock import Clock, SystemClock
-from seawall.core.errors import InvalidRequest
+from seawall.core.context import RequestContext
+from seawall.core.errors import GuardBlocked, InvalidRequest
+from seawall.limits.budget import BudgetGuard, SoftAlert
+from seawall.limits.concurrency import ConcurrencyLimiter
+from seawall.limits.ratelimit import RateLimiter
 from seawall.pipeline import Pipeline
 from seawall.providers.base import Provider
 from seawall.providers.registry import build_provider
+from seawall.review.items import ReviewItem
+from seawall.review.service import ReviewService
 from seawall.security.service import Security
+from seawall.stages.admission import Admission
+from seawall.stages.guard import GuardRuntime
 from seawall.stages.resolve import ModelRuntime, TargetRuntime
+from seawall.stages.route import RouteRuntime
 from seawall.stages.validate import compile_schema
 from seawall.state.base import SharedState
 from seawall.state.factory import build_state as open_state
 from seawall.store.calls import CallStore, open_store
 from seawall.telemetry.metrics import Metrics
+from seawall.telemetry.otel import SpanEmitter
 from seawall.telemetry.prices import PriceTable
 from seawall.telemetry.recorder import BatchingRecorder
 from seawall.telemetry.records import CallRecord
@@ -43,8 +56,14 @@ class RecordSink:
     metrics: Metrics
     recorder: BatchingRecorder | None = None
     pending: list[CallRecord] = field(default_factory=list)
+    spans: SpanEmitter | None = None
 
     def submit(self, record: CallRecord) -> None:
+        if self.spans is not None:
+            try:
+                self.spans.emit(record)
+            except Exception:  # tracing must never cost a record
+                log.warning("could not build the spans of trace %s", record.trace_id, exc_info=True)
         if self.recorder is None:
             self.pending.append(record)  # before start(): kept, written once the store opens
             return
@@ -58,6 +77,69 @@ class RecordSink:
 
 
 @dataclass
+class AuditSink:
+    """Where the pipeline reports audited events (guard blocks) once security is up."""
+
+    security: Security | None = None
+
+    async def guard_blocked(self, ctx: RequestContext, error: GuardBlocked) -> None:
+        if self.security is None:
+            return
+        actor = f"key:{ctx.key_id}" if ctx.key_id else "open-mode"
+        try:
+            await self.security.record(
+                "guard.blocked",
+                actor,
+                tenant=ctx.tenant,
+                target=ctx.trace_id,
+                detail={"reason": error.message},
+            )
+        except Exception:  # the refusal stands either way; the log says the audit is short
+            log.error("could not audit the guard block of trace %s", ctx.trace_id, exc_info=True)
+
+
+@dataclass
+class EventSink:
+    """Alert events from the pipeline (budget soft limits); the alert engine subscribes."""
+
+    recent: list[dict[str, object]] = field(default_factory=list)
+    listeners: list[Callable[[dict[str, object]], None]] = field(default_factory=list)
+
+    def soft_limit(self, alert: SoftAlert) -> None:
+        event: dict[str, object] = {
+            "kind": "budget_soft_limit",
+            "scope": alert.scope,
+            "period": alert.period,
+            "soft_usd": alert.soft_usd,
+            "limit_usd": alert.limit_usd,
+            "resets_at": alert.resets_at,
+        }
+        log.warning(
+            "budget soft limit reached: %s spent over $%.2f of $%.2f this %s",
+            alert.scope,
+            alert.soft_usd,
+            alert.limit_usd,
+            alert.period,
+        )
+        self._emit(event)
+
+    async def review_overdue(self, item: ReviewItem) -> None:
+        self._emit(
+            {
+                "kind": "review_overdue",
+                "review_id": item.id,
+                "tenant": item.tenant,
+                "trace_id": item.trace_id,
+            }
+        )
+
+    def _emit(self, event: dict[str, object]) -> None:
+        self.recent = [*self.recent[-99:], event]
+        for listener in self.listeners:
+            listener(event)
+
+
+@dataclass
 class Runtime:
     """Everything a running gateway (or an in-process ``Seawall``) holds."""
 
@@ -68,16 +150,24 @@ class Runtime:
     sink: RecordSink
     pipeline: Pipeline
     clock: Clock = field(default_factory=SystemClock)
+    audit_sink: AuditSink = field(default_factory=AuditSink)
+    events: EventSink = field(default_factory=lambda: EventSink())
     store: CallStore | None = None
     security: Security | None = None
+    reviews: ReviewService | None = None
+    alerts: AlertEngine | None = None
     _retention: asyncio.Task[None] | None = None
 
     @property
     def recorder(self) -> BatchingRecorder | None:
         return self.sink.recorder
 
-    async def start(self) -> None:
-        """Open the store (running migrations) and start the record writer."""
+    async def start(self, *, server: bool = True) -> None:
+        """Open the store (running migrations) and start the record writer.
+
+        ``server``: also the background work of a gateway (retention purges, the alert
+        engine); an in-process ``Seawall`` leaves them to the server.
+        """
         try:
             self.store = await open_store(self.config.store.url)
         except Exception as exc:
@@ -97,8 +187,26 @@ class Runtime:
             await self.security.start()
         except Exception as exc:
             raise StartupError(f"cannot read API keys from the store: {exc}") from exc
-        if self.config.retention.purge_interval_s is not None:
+        self.audit_sink.security = self.security
+        self.reviews = ReviewService.open(
+            self.config.store.url, self.security, self.clock, on_overdue=self.events.review_overdue
+        )
+        await self.reviews.start()
+        if server and self.config.retention.purge_interval_s is not None:
             self._retention = asyncio.create_task(self._purge_forever(), name="retention")
+        if server and self.config.alerts.enabled:
+            await self._start_alerts()
+
+    async def _start_alerts(self) -> None:
+        engine = getattr(self.store, "engine", None)
+        if engine is None:
+            return
+        self.alerts = AlertEngine(
+            self.config.alerts, engine, clock=self.clock, breakers=self.state.breaker_states
+        )
+        await self.alerts.start(background=True)
+        alerts = self.alerts
+        self.events.listeners.append(lambda event: alerts.emit(alert_signal(event)))
 
     async def _purge_forever(self) -> None:
         retention = self.config.retention
@@ -113,19 +221,51 @@ class Runtime:
 
     async def close(self) -> None:
         """Flush every record, then release connections."""
+        if self.alerts is not None:
+            await self.alerts.aclose()
         if self._retention is not None:
             self._retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._retention
         if self.sink.recorder is not None:
             await self.sink.recorder.close(grace_s=30.0)
+        if self.sink.spans is not None:
+            await asyncio.to_thread(self.sink.spans.shutdown)
         for provider in self.providers.values():
             await provider.aclose()
         await self.state.aclose()
+        if self.reviews is not None:
+            await self.reviews.aclose()
         if self.security is not None:
             await self.security.aclose()
         if self.store is not None:
             await self.store.aclose()
+
+
+def alert_signal(event: dict[str, object]) -> AlertSignal:
+    """An event of the pipeline or the review queue, as the alert engine takes it."""
+    kind = str(event["kind"])
+    if kind == "budget_soft_limit":
+        scope, period = str(event["scope"]), str(event["period"])
+        return AlertSignal(
+            "budget_soft_limit",
+            f"{scope} passed its soft limit of ${_number(event['soft_usd']):.2f} this {period} "
+            f"(hard limit ${_number(event['limit_usd']):.2f})",
+            labels={"scope": scope, "period": period},
+            key=f"{scope}/{period}/{event['resets_at']}",
+        )
+    if kind == "review_overdue":
+        return AlertSignal(
+            "review_sla",
+            f"review {event['review_id']} is past its SLA",
+            labels={"tenant": str(event.get("tenant") or "")},
+            key=f"review/{event['review_id']}",
+        )
+    return AlertSignal(kind, str(event.get("summary", kind)))
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def audit_key(config: Config) -> bytes | None:
@@ -139,7 +279,11 @@ def audit_key(config: Config) -> bytes | None:
 def build_state(config: StateConfig, clock: Clock) -> SharedState:
     try:
         return open_state(
-            config.url, clock, prefix=config.prefix, timeout_s=config.timeout_ms / 1000.0
+            config.url,
+            clock,
+            prefix=config.prefix,
+            timeout_s=config.timeout_ms / 1000.0,
+            cache_max_bytes=int(config.cache_max_mb * 1024 * 1024),
         )
     except ValueError as exc:
         raise StartupError(f"state.url: {exc}") from exc
@@ -148,8 +292,18 @@ def build_state(config: StateConfig, clock: Clock) -> SharedState:
 def build_models(config: Config, providers: dict[str, Provider]) -> dict[str, ModelRuntime]:
     models: dict[str, ModelRuntime] = {}
     for name, model in config.models.items():
+        cap = model.concurrency
         targets = tuple(
-            TargetRuntime(f"{t.provider}/{t.model}", providers[t.provider], t.model)
+            TargetRuntime(
+                f"{t.provider}/{t.model}",
+                providers[t.provider],
+                t.model,
+                ConcurrencyLimiter(
+                    f"{t.provider}/{t.model}", cap.max_in_flight, cap.max_queue, cap.queue_timeout_s
+                )
+                if cap is not None
+                else None,
+            )
             for t in model.targets
         )
         schema = model.validation.json_schema
@@ -159,8 +313,52 @@ def build_models(config: Config, providers: dict[str, Provider]) -> dict[str, Mo
             )
         except InvalidRequest as exc:
             raise StartupError(exc.message) from exc
-        models[name] = ModelRuntime(name, model, targets, validator)
+        models[name] = ModelRuntime(name, model, targets, validator, build_guard(config, name))
     return models
+
+
+def build_admission(
+    config: Config, state: SharedState, clock: Clock, prices: PriceTable
+) -> Admission | None:
+    """Rate limits and budgets, when any are configured (no cost per call otherwise)."""
+    limits, budgets = config.limits, config.budgets
+    anything = (
+        limits.per_key
+        or limits.per_tenant
+        or limits.keys
+        or limits.tenants
+        or budgets.per_key
+        or budgets.per_tenant
+        or budgets.keys
+        or budgets.tenants
+        or any(m.limits is not None or m.budgets for m in config.models.values())
+    )
+    if not anything:
+        return None
+    return Admission(limits, budgets, RateLimiter(state), BudgetGuard(state, clock), prices)
+
+
+def build_spans(config: Config) -> SpanEmitter | None:
+    """The OpenTelemetry span emitter, when ``otel`` is configured."""
+    if config.otel is None:
+        return None
+    headers = {k: resolve_secret(v) or "" for k, v in config.otel.headers.items()}
+    try:
+        return SpanEmitter(config.otel, headers)
+    except RuntimeError as exc:
+        raise StartupError(f"otel: {exc}") from exc
+
+
+def build_guard(config: Config, name: str) -> GuardRuntime | None:
+    """The model's compiled guards (its own section, else the deployment's), or None."""
+    guards = config.models[name].guards or config.guards
+    if not guards.enabled:
+        return None
+    where = f"models.{name}.guards" if config.models[name].guards else "guards"
+    try:
+        return GuardRuntime.build(guards, resolve_secret(config.audit.hmac_key))
+    except (ValueError, RuntimeError) as exc:
+        raise StartupError(f"{where}: {exc}") from exc
 
 
 def build_runtime(
@@ -173,15 +371,23 @@ def build_runtime(
     }
     state = build_state(config.state, clock)
     metrics = Metrics()
-    sink = RecordSink(metrics)
+    sink = RecordSink(metrics, spans=build_spans(config))
+    events = EventSink()
+    audit_sink = AuditSink()
+    prices = PriceTable(config.prices)
     pipeline = Pipeline(
         models=build_models(config, providers),
         state=state,
         submit=sink.submit,
         metrics=metrics,
-        prices=PriceTable(config.prices),
+        prices=prices,
         clock=clock,
         rng=random.Random(seed),
         store_payloads=config.store.store_payloads,
+        on_blocked=audit_sink.guard_blocked,
+        trace_upstream=config.otel is not None and config.otel.propagate,
+        routes={name: RouteRuntime.build(name, route) for name, route in config.routes.items()},
+        admission=build_admission(config, state, clock, prices),
+        on_soft_limit=events.soft_limit,
     )
-    return Runtime(config, providers, state, metrics, sink, pipeline, clock)
+    return Runtime(config, providers, state, metrics, sink, pipeline, clock, audit_sink, events)

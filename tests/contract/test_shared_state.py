@@ -23,7 +23,15 @@ from redis.exceptions import RedisError
 from seawall.config import BreakerPolicy, RetryPolicy
 from seawall.core.clock import FrozenClock
 from seawall.resilience.breaker import CLOSED, HALF_OPEN, OPEN, probe_lease
-from seawall.state.base import SharedState
+from seawall.state.base import (
+    BudgetCharge,
+    BudgetSettle,
+    BudgetUsage,
+    CachedEntry,
+    RateCharge,
+    SharedState,
+)
+from seawall.state.lru import ENTRY_OVERHEAD
 from seawall.state.memory import MemoryState
 from seawall.state.redis import RedisState
 
@@ -359,3 +367,342 @@ async def test_redis_follows_memory_step_for_step(
         else:
             clock.advance(rng.choice([rng.uniform(0, 0.5), rng.uniform(0, 3.0), 0.27]))
     assert await memory.breaker_states() == await redis.breaker_states()
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def per_s(key: str, rate: float, burst: float, amount: float = 1.0) -> RateCharge:
+    return RateCharge(key, rate_per_s=rate, burst=burst, amount=amount)
+
+
+async def take_all(state: SharedState, charge: RateCharge) -> int:
+    taken = 0
+    while (await state.rate_acquire([charge])).allowed:
+        taken += 1
+        assert taken <= 10_000
+    return taken
+
+
+async def test_gcra_grants_the_burst_then_an_exact_retry_after(backend: Backend) -> None:
+    state, clock = backend.state, backend.clock
+    charge = per_s("key:a:rpm", rate=2.0, burst=4.0)
+    decisions = [await state.rate_acquire([charge]) for _ in range(5)]
+    assert [d.allowed for d in decisions] == [True] * 4 + [False]
+    assert [d.remaining for d in decisions[:4]] == [3.0, 2.0, 1.0, 0.0]
+    refused = decisions[4]
+    assert refused.retry_after_s == pytest.approx(0.5, abs=1e-9)
+    assert refused.limited_by == "key:a:rpm"
+    clock.advance(refused.retry_after_s - 0.001)
+    assert not (await state.rate_acquire([charge])).allowed, "a refusal consumes nothing"
+    clock.advance(0.001)
+    assert (await state.rate_acquire([charge])).allowed, "Retry-After is honoured exactly"
+    assert not (await state.rate_acquire([charge])).allowed
+
+
+async def test_a_waiting_client_gets_through_every_retry_after(backend: Backend) -> None:
+    state, clock = backend.state, backend.clock
+    charge = per_s("tenant:t:tpm", rate=100.0, burst=1000.0, amount=300.0)
+    granted = 0
+    for _ in range(20):
+        decision = await state.rate_acquire([charge])
+        if decision.allowed:
+            granted += 1
+            continue
+        assert decision.retry_after_s == pytest.approx(3.0 - decision.remaining / 100.0)
+        clock.advance(decision.retry_after_s)
+        assert (await state.rate_acquire([charge])).allowed
+        granted += 1
+    assert granted == 20
+
+
+async def test_a_charge_bigger_than_the_burst_waits_for_a_full_bucket(backend: Backend) -> None:
+    state, clock = backend.state, backend.clock
+    small, big = per_s("m:tpm", 10.0, 100.0, 30.0), per_s("m:tpm", 10.0, 100.0, 250.0)
+    assert (await state.rate_acquire([small])).allowed
+    refused = await state.rate_acquire([big])
+    assert not refused.allowed
+    assert refused.retry_after_s == pytest.approx(3.0), "until the bucket is full again"
+    clock.advance(3.0)
+    assert (await state.rate_acquire([big])).allowed, "then admitted, into debt"
+    assert (await state.rate_acquire([small])).retry_after_s == pytest.approx(18.0)
+
+
+async def test_adjust_settles_an_estimate_both_ways(backend: Backend) -> None:
+    state = backend.state
+    estimate = per_s("k:tpm", rate=1.0, burst=60.0, amount=60.0)
+    assert (await state.rate_acquire([estimate])).allowed
+    await state.rate_adjust([per_s("k:tpm", 1.0, 60.0, -40.0)])  # used 20 of the 60
+    assert await take_all(state, per_s("k:tpm", 1.0, 60.0)) == 40
+    await state.rate_adjust([per_s("k:tpm", 1.0, 60.0, 5.0)])  # another call used 5 more
+    refused = await state.rate_acquire([per_s("k:tpm", 1.0, 60.0)])
+    assert refused.retry_after_s == pytest.approx(6.0)
+
+
+async def test_a_refund_never_overfills_the_bucket(backend: Backend) -> None:
+    state = backend.state
+    await state.rate_adjust([per_s("fresh", 1.0, 10.0, -1000.0)])
+    assert await take_all(state, per_s("fresh", 1.0, 10.0)) == 10
+
+
+async def test_several_limits_are_all_or_nothing(backend: Backend) -> None:
+    state = backend.state
+    key_rpm, tenant_rpm = per_s("key:rpm", 1.0, 5.0), per_s("tenant:rpm", 1.0, 2.0)
+    model_tpm = per_s("model:tpm", 10.0, 100.0, 40.0)
+    for _ in range(2):
+        assert (await state.rate_acquire([key_rpm, tenant_rpm, model_tpm])).allowed
+    refused = await state.rate_acquire([key_rpm, tenant_rpm, model_tpm])
+    assert not refused.allowed
+    assert refused.limited_by == "model:tpm", "the longest wait names the limit"
+    assert refused.retry_after_s == pytest.approx(2.0)
+    assert await take_all(state, key_rpm) == 3, "the refused call took nothing from key:rpm"
+
+
+async def test_a_key_named_twice_sees_its_own_first_charge(backend: Backend) -> None:
+    state = backend.state
+    twice = [per_s("same", 1.0, 3.0, 2.0), per_s("same", 1.0, 3.0, 2.0)]
+    refused = await state.rate_acquire(twice)
+    assert not refused.allowed
+    assert await take_all(state, per_s("same", 1.0, 3.0)) == 3
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+async def test_rate_holds_across_replicas_under_concurrency(backend: Backend, seed: int) -> None:
+    """Demand far above the rate for 60 s: grants = burst + rate x 60 s, within 0.5 %."""
+    rng = random.Random(seed)
+    replicas = [backend.state, backend.replica()]
+    rate, burst, duration = 10.0, 5.0, 60.0
+    charge = per_s("tenant:busy:rpm", rate, burst)
+    granted, elapsed = 0, 0.0
+    while elapsed < duration:
+        wave = rng.randint(3, 8)  # ~55 requests a second against 10 allowed
+        decisions = await asyncio.gather(
+            *(replicas[i % 2].rate_acquire([charge]) for i in range(wave))
+        )
+        granted += sum(d.allowed for d in decisions)
+        step = rng.uniform(0.0, 0.2)
+        backend.clock.advance(step)
+        elapsed += step
+    expected = burst + rate * elapsed
+    assert granted <= expected + 1, "never above the configured rate"
+    assert abs(granted - expected) <= 0.005 * expected, (granted, expected)
+
+
+# --------------------------------------------------------------------------- spend budgets
+
+DAY_END = 1_086_400.0  # FrozenClock starts at 1,000,000 s
+
+
+def spend(key: str, limit: float, estimate: float, soft: float | None = None) -> BudgetCharge:
+    return BudgetCharge(key, limit, estimate, period_end=DAY_END, soft_usd=soft)
+
+
+async def test_a_budget_reserves_until_the_limit_then_refuses(backend: Backend) -> None:
+    state = backend.state
+    for _ in range(3):
+        assert (await state.budget_reserve([spend("key:a:day", 1.0, 0.3)])).allowed
+    refused = await state.budget_reserve([spend("key:a:day", 1.0, 0.3)])
+    assert not refused.allowed
+    assert (refused.limited_by, refused.resets_at) == ("key:a:day", DAY_END)
+    assert (refused.spent_usd, refused.reserved_usd, refused.limit_usd) == (0.0, 0.9, 1.0)
+    assert await state.budget_settle([BudgetSettle("key:a:day", DAY_END, 0.3, 0.1)]) == ()
+    assert await state.budget_usage("key:a:day", DAY_END) == BudgetUsage(0.1, 0.6)
+    assert (await state.budget_reserve([spend("key:a:day", 1.0, 0.3)])).allowed
+
+
+async def test_an_allowed_reservation_reports_the_tightest_budget(backend: Backend) -> None:
+    decision = await backend.state.budget_reserve(
+        [spend("key:day", 10.0, 1.0), spend("tenant:day", 2.0, 1.0)]
+    )
+    assert decision.allowed
+    assert (decision.limited_by, decision.reserved_usd, decision.limit_usd) == (
+        "tenant:day",
+        1.0,
+        2.0,
+    )
+
+
+async def test_budgets_are_all_or_nothing(backend: Backend) -> None:
+    state = backend.state
+    assert (await state.budget_reserve([spend("tenant:day", 1.0, 0.9)])).allowed
+    refused = await state.budget_reserve(
+        [spend("key:day", 5.0, 0.2), spend("tenant:day", 1.0, 0.2)]
+    )
+    assert not refused.allowed
+    assert refused.limited_by == "tenant:day"
+    assert await state.budget_usage("key:day", DAY_END) == BudgetUsage(0.0, 0.0)
+
+
+async def test_a_new_period_starts_from_zero(backend: Backend) -> None:
+    state = backend.state
+    assert (await state.budget_reserve([spend("k", 1.0, 1.0)])).allowed
+    assert not (await state.budget_reserve([spend("k", 1.0, 0.01)])).allowed
+    tomorrow = BudgetCharge("k", 1.0, 1.0, period_end=DAY_END + 86_400)
+    assert (await state.budget_reserve([tomorrow])).allowed
+
+
+async def test_settles_never_release_other_reservations(backend: Backend) -> None:
+    state = backend.state
+    assert (await state.budget_reserve([spend("k", 1.0, 0.5)])).allowed
+    # A settle of a reservation this counter never held (made while the state was down).
+    await state.budget_settle([BudgetSettle("k", DAY_END, 2.0, 0.25)])
+    assert await state.budget_usage("k", DAY_END) == BudgetUsage(0.25, 0.0)
+    await state.budget_settle([BudgetSettle("gone", DAY_END - 86_400, 1.0, 1.0)])
+    assert await state.budget_usage("gone", DAY_END - 86_400) == BudgetUsage(0.0, 0.0)
+
+
+async def test_a_thousand_concurrent_reservations_never_overspend(backend: Backend) -> None:
+    """1,000 calls of $0.01 at once against $1.00: exactly 100 go through, then settle."""
+    replicas = [backend.state, backend.replica()]
+    charge = spend("tenant:crowd:day", 1.0, 0.01)
+    decisions = await asyncio.gather(
+        *(replicas[i % 2].budget_reserve([charge]) for i in range(1000))
+    )
+    allowed = sum(d.allowed for d in decisions)
+    assert allowed == 100
+    assert all(d.spent_usd + d.reserved_usd <= 1.0 for d in decisions)
+    settle = BudgetSettle("tenant:crowd:day", DAY_END, 0.01, 0.012)
+    await asyncio.gather(*(replicas[i % 2].budget_settle([settle]) for i in range(allowed)))
+    usage = await backend.replica().budget_usage("tenant:crowd:day", DAY_END)
+    assert usage == BudgetUsage(pytest.approx(1.2), 0.0)
+
+
+async def test_the_soft_limit_alerts_once_per_period_across_replicas(backend: Backend) -> None:
+    a, b = backend.state, backend.replica()
+    crossed = []
+    for i in range(8):
+        decision = await (a, b)[i % 2].budget_reserve([spend("t:day", 1.0, 0.1, soft=0.5)])
+        assert decision.allowed
+        crossed.append(decision.soft_crossed)
+    assert crossed == [()] * 4 + [("t:day",)] + [()] * 3, "on the reservation reaching $0.50"
+    tomorrow = BudgetCharge("t:day", 1.0, 0.6, period_end=DAY_END + 86_400, soft_usd=0.5)
+    assert (await b.budget_reserve([tomorrow])).soft_crossed == ("t:day",), "once per period"
+
+
+async def test_a_refusal_reports_a_soft_limit_not_yet_alerted(backend: Backend) -> None:
+    state = backend.state
+    assert (await state.budget_reserve([spend("t", 1.0, 0.9)])).soft_crossed == ()
+    refused = await state.budget_reserve([spend("t", 1.0, 0.2, soft=0.8)])
+    assert not refused.allowed
+    assert refused.soft_crossed == ("t",)
+    assert (await state.budget_reserve([spend("t", 1.0, 0.2, soft=0.8)])).soft_crossed == ()
+    fresh = await state.budget_reserve([spend("new", 1.0, 2.0, soft=0.5)])
+    assert (fresh.allowed, fresh.soft_crossed) == (False, ())
+    assert await state.budget_usage("new", DAY_END) == BudgetUsage(0.0, 0.0)
+
+
+async def test_a_settle_that_reaches_the_soft_limit_alerts_once(backend: Backend) -> None:
+    a, b = backend.state, backend.replica()
+    for state in (a, b):
+        assert (await state.budget_reserve([spend("t", 1.0, 0.1, soft=0.5)])).soft_crossed == ()
+    over = BudgetSettle("t", DAY_END, 0.1, 0.45)  # the answer cost far more than estimated
+    assert await a.budget_settle([over]) == ("t",)
+    assert await b.budget_settle([over]) == ()
+
+
+# --------------------------------------------------------------------------- cache
+
+EVERY_BYTE = bytes(range(256)) * 3 + b'{"id":"chatcmpl-1","choices":[]}\r\n\x00'
+
+
+async def test_cache_entries_are_fresh_then_stale_then_gone(backend: Backend) -> None:
+    state, clock = backend.state, backend.clock
+    assert await state.cache_get("c1") is None
+    await state.cache_set("c1", EVERY_BYTE, ttl_s=10.0, stale_ttl_s=20.0)
+    assert await state.cache_get("c1") == CachedEntry(EVERY_BYTE, fresh=True)
+    clock.advance(9.99)
+    assert await backend.replica().cache_get("c1") == CachedEntry(EVERY_BYTE, fresh=True)
+    clock.advance(0.01)
+    assert await state.cache_get("c1") == CachedEntry(EVERY_BYTE, fresh=False)
+    clock.advance(19.99)
+    assert await state.cache_get("c1") == CachedEntry(EVERY_BYTE, fresh=False)
+    clock.advance(0.01)
+    assert await state.cache_get("c1") is None
+
+
+async def test_cache_set_replaces_and_zero_ttl_stores_nothing(backend: Backend) -> None:
+    state = backend.state
+    await state.cache_set("c2", b"old", ttl_s=60.0, stale_ttl_s=0.0)
+    await state.cache_set("c2", b"", ttl_s=60.0, stale_ttl_s=0.0)
+    assert await state.cache_get("c2") == CachedEntry(b"", fresh=True), "empty bytes survive"
+    await state.cache_set("c3", b"x", ttl_s=0.0, stale_ttl_s=0.0)
+    assert await state.cache_get("c3") is None
+
+
+# --------------------------------------------------------------------------- in process only
+
+
+async def test_the_memory_cache_evicts_least_recently_used_by_bytes() -> None:
+    clock = FrozenClock()
+    per_entry = 2 + 1000 + ENTRY_OVERHEAD
+    state = MemoryState(clock, cache_max_bytes=3 * per_entry)
+    for key in ("k1", "k2", "k3"):
+        await state.cache_set(key, b"x" * 1000, 60.0, 0.0)
+    assert await state.cache_get("k1") is not None  # k1 is now the most recently used
+    await state.cache_set("k4", b"y" * 1000, 60.0, 0.0)
+    assert [await state.cache_get(k) is not None for k in ("k1", "k2", "k3", "k4")] == [
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert state.cache.used_bytes == 3 * per_entry
+    await state.cache_set("huge", b"z" * (4 * per_entry), 60.0, 0.0)
+    assert await state.cache_get("huge") is None, "bigger than the cache: not stored"
+    assert len(state.cache) == 3
+
+
+async def test_the_memory_cache_stays_within_its_bytes_under_churn() -> None:
+    rng = random.Random(3)
+    state = MemoryState(FrozenClock(), cache_max_bytes=100_000)
+    for i in range(5000):
+        await state.cache_set(f"key-{i}", rng.randbytes(rng.randint(0, 4000)), 60.0, 60.0)
+        assert state.cache.used_bytes <= 100_000
+    present = 0
+    for i in range(5000):
+        entry = await state.cache_get(f"key-{i}")
+        if entry is not None:
+            present += len(f"key-{i}") + len(entry.value) + ENTRY_OVERHEAD
+    assert present == state.cache.used_bytes
+    assert await state.cache_get("key-4999") is not None, "the newest entry is kept"
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+async def test_redis_follows_memory_on_limits_and_budgets(
+    redis_states: Callable[[FrozenClock], RedisState], seed: int
+) -> None:
+    """Random charges, refunds, reservations and settles: both backends answer alike."""
+    rng = random.Random(seed)
+    clock = FrozenClock(start=rng.uniform(1e3, 1e7))
+    memory, redis = MemoryState(clock), redis_states(clock)
+    period_end = clock.wall() + 3600.0
+    buckets = {"a": (0.7, 3.0), "b": (13.3, 50.0), "c": (0.05, 1.0)}
+    for _ in range(400):
+        roll = rng.random()
+        if roll < 0.35:
+            names = rng.sample(sorted(buckets), rng.randint(1, 3))
+            charges = [RateCharge(n, *buckets[n], rng.choice([1.0, 2.5, 40.0])) for n in names]
+            answers = [await state.rate_acquire(charges) for state in (memory, redis)]
+            assert answers[0] == answers[1]
+        elif roll < 0.45:
+            name = rng.choice(sorted(buckets))
+            charge = RateCharge(name, *buckets[name], rng.uniform(-30.0, 10.0))
+            for state in (memory, redis):
+                await state.rate_adjust([charge])
+        elif roll < 0.7:
+            charges = [
+                BudgetCharge(k, rng.choice([1.0, 2.5]), rng.uniform(0, 0.4), period_end, 0.8)
+                for k in rng.sample(["x", "y", "z"], rng.randint(1, 2))
+            ]
+            answers = [await state.budget_reserve(charges) for state in (memory, redis)]
+            assert answers[0] == answers[1]
+        elif roll < 0.85:
+            settle = BudgetSettle(rng.choice("xyz"), period_end, rng.uniform(0, 0.4), rng.random())
+            answers = [await state.budget_settle([settle]) for state in (memory, redis)]
+            assert answers[0] == answers[1]
+        else:
+            clock.advance(rng.choice([rng.uniform(0, 0.5), rng.uniform(0, 5.0), 1.0]))
+    for key in "xyz":
+        assert await memory.budget_usage(key, period_end) == await redis.budget_usage(
+            key, period_end
+        )

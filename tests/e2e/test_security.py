@@ -19,7 +19,8 @@ import pytest
 from helpers.gateway import Gateway, start_gateway
 from seawall.config import AuthConfig
 from seawall.core.clock import SystemClock
-from seawall.http.admin import ADMIN_ROUTES
+from seawall.http.admin import ADMIN_ROUTES as CORE_ROUTES
+from seawall.http.reviews import REVIEW_ROUTES
 from seawall.security.service import Security
 from seawall.store import open_store
 
@@ -156,6 +157,7 @@ def test_a_key_limited_to_some_models_gets_403_for_others(deployment: Deployment
 
 # --------------------------------------------------------------------------- RBAC matrix
 
+ADMIN_ROUTES = (*CORE_ROUTES, *REVIEW_ROUTES)
 ROLE_KEYS = ["acme_app", "acme_reviewer", "acme_dev", "acme_admin", "root"]
 ROLE_OF = {name: KEYS[name][1] for name in ROLE_KEYS}
 
@@ -178,6 +180,8 @@ def request_for(
         path = path.replace("{key_id}", victim["key_id"])
     if "{trace_id}" in path:
         path = path.replace("{trace_id}", "0" * 32)
+    if "{review_id}" in path:
+        path = path.replace("{review_id}", "r" + "0" * 15)
     body: dict[str, object] | None = None
     if method == "POST" and path == "/admin/keys":
         body = {"tenant": "acme", "role": "app"}

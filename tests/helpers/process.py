@@ -34,13 +34,16 @@ def run_cli(
     )
 
 
-def start_serve(config: Path, port: int, cwd: Path) -> subprocess.Popen[str]:
+def start_serve(
+    config: Path, port: int, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [*SEAWALL, "serve", "--config", str(config), "--port", str(port)],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

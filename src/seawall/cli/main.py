@@ -5,7 +5,20 @@ from __future__ import annotations
 import typer
 
 import seawall.cli.sim as sim_cli
-from seawall.cli import check, demo, readiness, security, serve, traces
+from seawall.cli import (
+    alerts,
+    check,
+    cost,
+    demo,
+    evals,
+    guard,
+    prompts,
+    readiness,
+    review,
+    security,
+    serve,
+    traces,
+)
 
 app = typer.Typer(
     name="seawall",
@@ -15,7 +28,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (demo, serve, check, traces, sim_cli, security, readiness):
+# The order of ``seawall --help``: run it, check it, then each area.
+for module in (
+    demo,
+    serve,
+    check,
+    readiness,
+    traces,
+    cost,
+    prompts,
+    evals,
+    review,
+    alerts,
+    security,
+    guard,
+    sim_cli,
+):
     module.register(app)
 
 

@@ -56,6 +56,15 @@ def static_checks(config: Config) -> list[Check]:
                 f"attempt {t.attempt_s:g} s, deadline {t.deadline_s:g} s",
             )
         )
+        guards = model.guards or config.guards
+        on = [kind for kind in ("pii", "injection") if getattr(guards, kind) is not None]
+        checks.append(
+            Check(
+                f"models.{name}: guards",
+                len(on) == 2,
+                f"{' and '.join(on)} guard on" if on else "no PII or injection guard",
+            )
+        )
         checks.append(
             Check(
                 f"models.{name}: breaker",

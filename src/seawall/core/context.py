@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import os
 import random
+import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 # Trace ids need to be unique, not secret: a PRNG seeded from the OS avoids a syscall per call.
 _ids = random.Random(os.urandom(16))
 # Forked workers must not replay their parent's sequence of ids.
 os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(16)))
+
+
+# The W3C traceparent an upstream request carries, set by invoke around each attempt.
+upstream_traceparent: ContextVar[str | None] = ContextVar("upstream_traceparent", default=None)
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+
+
+def parse_traceparent(header: str | None) -> tuple[str, str] | None:
+    """(trace id, parent span id) of a valid W3C ``traceparent`` (version 00), else None."""
+    if not header:
+        return None
+    match = _TRACEPARENT.match(header.strip().lower())
+    if match is None or set(match.group(1)) == {"0"} or set(match.group(2)) == {"0"}:
+        return None
+    return match.group(1), match.group(2)
 
 
 def new_trace_id() -> str:
@@ -27,6 +45,8 @@ class RequestContext:
     key_id: str | None = None
     user: str | None = None
     tags: list[str] = field(default_factory=list)
+    parent_span_id: str | None = None  # the app's span, from its traceparent header
+    cache_mode: str | None = None  # x-seawall-cache: "allow" opts in, "bypass" opts out
 
     @classmethod
     def begin(cls, started: float, started_wall: float) -> RequestContext:

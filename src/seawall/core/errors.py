@@ -13,7 +13,8 @@
     ├── UpstreamError                  502     upstream_unavailable   (raised by providers)
     │   ├── UpstreamTimeout            504     upstream_timeout
     │   ├── UpstreamRejected           4xx     invalid_request   (final: the upstream said no)
-    │   └── BreakerOpen                503     upstream_unavailable
+    │   ├── BreakerOpen                503     upstream_unavailable
+    │   └── TargetSaturated            503     upstream_unavailable   (concurrency cap: shed)
     ├── OutputInvalid                  502     output_invalid
     └── ServiceUnavailable             503     degraded   (shutting down, store dead)
 
@@ -83,6 +84,10 @@ class BudgetExceeded(SeawallError):
     status_code = 429
     code = "budget_exceeded"
 
+    def __init__(self, message: str, *, resets_at: float | None = None) -> None:
+        super().__init__(message)
+        self.resets_at = resets_at
+
 
 class GuardBlocked(SeawallError):
     status_code = 400
@@ -146,6 +151,15 @@ class BreakerOpen(UpstreamError):
 
     def __init__(self, target: str) -> None:
         super().__init__(f"circuit breaker open for {target}", kind="breaker_open", retryable=False)
+
+
+class TargetSaturated(UpstreamError):
+    """No slot for this target: its queue is full or the wait timed out (shed to the next)."""
+
+    status_code = 503
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target} is saturated: {reason}", kind="saturated", retryable=False)
 
 
 class OutputInvalid(SeawallError):

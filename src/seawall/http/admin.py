@@ -8,7 +8,7 @@ audited before the response leaves.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,11 +213,13 @@ ADMIN_ROUTES: tuple[AdminRoute, ...] = (
 # --------------------------------------------------------------------------- plumbing
 
 
-def admin_routes(runtime: Runtime, is_ready: Callable[[], bool]) -> list[Route]:
-    """Starlette routes for ``ADMIN_ROUTES``."""
+def admin_routes(
+    runtime: Runtime, is_ready: Callable[[], bool], extra: Iterable[AdminRoute] = ()
+) -> list[Route]:
+    """Starlette routes for ``ADMIN_ROUTES`` and the ``extra`` tables of other areas."""
     return [
         Route(route.path, _endpoint(route, runtime, is_ready), methods=[route.method])
-        for route in ADMIN_ROUTES
+        for route in (*ADMIN_ROUTES, *extra)
     ]
 
 

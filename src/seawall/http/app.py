@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from seawall.core.context import RequestContext
+from seawall.core.context import RequestContext, parse_traceparent
 from seawall.core.errors import SeawallError, ServiceUnavailable
 from seawall.http.admin import admin_routes
 from seawall.http.auth import authenticate
 from seawall.http.chat import complete
 from seawall.http.errors import error_response, plain_error
+from seawall.http.reviews import REVIEW_ROUTES, public_routes
 from seawall.wiring import Runtime
 
 log = logging.getLogger("seawall.http")
@@ -38,6 +39,9 @@ class Gateway:
     async def chat_completions(self, request: Request) -> Response:
         started, started_wall = time.monotonic(), time.time()
         ctx = RequestContext.begin(started, started_wall)
+        parent = parse_traceparent(request.headers.get("traceparent"))
+        if parent is not None:  # join the app's trace: its trace id becomes ours
+            ctx.trace_id, ctx.parent_span_id = parent
         try:
             if not self.ready:
                 raise ServiceUnavailable("the gateway is starting or shutting down")
@@ -57,9 +61,10 @@ class Gateway:
             principal = authenticate(self.runtime.security, request)
         except SeawallError as exc:
             return error_response(exc)
+        config = self.runtime.config
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "seawall"}
-            for name in self.runtime.config.models
+            for name in [*config.models, *config.routes]
             if principal.may_use_model(name)
         ]
         return _json({"object": "list", "data": data})
@@ -163,7 +168,8 @@ def create_app(runtime: Runtime, *, freeze_heap: bool = False) -> Starlette:
         Route("/metrics", gateway.metrics, methods=["GET"]),
         Route("/healthz", gateway.healthz, methods=["GET"]),
         Route("/readyz", gateway.readyz, methods=["GET"]),
-        *admin_routes(runtime, lambda: gateway.ready),
+        *admin_routes(runtime, lambda: gateway.ready, REVIEW_ROUTES),
+        *public_routes(runtime, lambda: gateway.ready),
     ]
     app = Starlette(
         routes=routes,

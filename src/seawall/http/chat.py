@@ -68,7 +68,26 @@ def call_headers(run: Run) -> dict[str, str]:
         headers["x-seawall-degraded"] = "true"
     if run.validation != "none":
         headers["x-seawall-validation"] = run.validation
+    if run.guard is not None and run.guard.flags:
+        headers["x-seawall-guard"] = ",".join(run.guard.flags)
+    if run.cache is not None:
+        headers["x-seawall-cache"] = run.cache
+    if run.route is not None:
+        headers["x-seawall-route"] = run.route
     return headers
+
+
+def read_call_options(request: Request, ctx: RequestContext) -> None:
+    """Per-call options sent as headers: ``x-seawall-tags: a,b`` and ``x-seawall-cache``."""
+    tags = request.headers.get("x-seawall-tags")
+    if tags:
+        ctx.tags = [tag.strip() for tag in tags.split(",") if tag.strip()][:32]
+    mode = request.headers.get("x-seawall-cache")
+    if mode is not None:
+        mode = mode.strip().lower()
+        if mode not in ("allow", "bypass"):
+            raise InvalidRequest("header x-seawall-cache must be 'allow' or 'bypass'")
+        ctx.cache_mode = mode
 
 
 async def complete(
@@ -78,6 +97,7 @@ async def complete(
     server, pipeline = runtime.config.server, runtime.pipeline
     body = await read_json(request, server.max_body_bytes)
     chat = parse_chat_request(body, max_messages=server.max_messages)
+    read_call_options(request, ctx)
     await check_model_access(runtime, principal, chat.model)
     if chat.stream:
         reply = await pipeline.stream(chat, ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -31,7 +32,10 @@ def error_payload(error: SeawallError) -> dict[str, Any]:
 def error_response(error: SeawallError, headers: dict[str, str] | None = None) -> Response:
     out = dict(headers or {})
     if isinstance(error, RateLimited):
-        out["retry-after"] = f"{max(1, round(error.retry_after))}"
+        # Whole seconds by the HTTP spec (rounded up: never too early), and the exact wait in
+        # milliseconds, which the OpenAI SDKs honour before Retry-After.
+        out["retry-after"] = f"{max(1, math.ceil(error.retry_after))}"
+        out["retry-after-ms"] = f"{max(1, math.ceil(error.retry_after * 1000))}"
     return Response(
         orjson.dumps({"error": error_payload(error)}),
         status_code=error.status_code,

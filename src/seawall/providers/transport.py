@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from seawall.core.context import upstream_traceparent
 from seawall.core.types import JSON
 from seawall.providers import classify
 from seawall.providers.sse import SseEvent, iter_sse
@@ -58,6 +59,7 @@ class HttpTransport:
             async with self.session().post(
                 url,
                 data=orjson.dumps(body),
+                headers=_trace_headers(),
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
                 allow_redirects=False,
             ) as response:
@@ -95,7 +97,11 @@ class HttpTransport:
         try:
             async with asyncio.timeout_at(deadline):
                 response = await self.session().post(
-                    url, data=orjson.dumps(body), timeout=_NO_TIMEOUT, allow_redirects=False
+                    url,
+                    data=orjson.dumps(body),
+                    headers=_trace_headers(),
+                    timeout=_NO_TIMEOUT,
+                    allow_redirects=False,
                 )
                 if response.status >= 300:
                     try:
@@ -125,6 +131,11 @@ async def _drain(response: aiohttp.ClientResponse) -> None:
     with contextlib.suppress(*_TRANSPORT_ERRORS):
         async with asyncio.timeout(DRAIN_S):
             await response.content.read()
+
+
+def _trace_headers() -> dict[str, str] | None:
+    traceparent = upstream_traceparent.get()
+    return {"traceparent": traceparent} if traceparent is not None else None
 
 
 def _status_error(response: aiohttp.ClientResponse, raw: bytes) -> Exception:

@@ -205,7 +205,7 @@ class SimEngine:
         prompt = answers.last_user_text(messages)
         scenario = self._scenario(messages)
         if scenario is not None:
-            text = self._scripted(scenario)
+            text = self._scripted(scenario, body, prompt)
         elif answers.wants_json(body.get("response_format")):
             text = _dumps(answers.json_answer(seed, prompt, body["response_format"]))
         else:
@@ -221,13 +221,21 @@ class SimEngine:
                     return scenario
         return None
 
-    def _scripted(self, scenario: SimScenario) -> str:
+    def _scripted(self, scenario: SimScenario, body: JSON, prompt: str) -> str:
         if scenario.reply is not None:
             return scenario.reply
         value = scenario.reply_json
-        if scenario.wrong_field and self._wrong_rng.random() < scenario.wrong_rate:
+        if scenario.wrong_field and self._wrong_draw(body, prompt) < scenario.wrong_rate:
             value = answers.corrupt_field(value, scenario.wrong_field)
         return _dumps(value)
+
+    def _wrong_draw(self, body: JSON, prompt: str) -> float:
+        seed = body.get("seed")
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            # A request's own seed (OpenAI's ``seed``) fixes its sampled answer whatever the
+            # order of calls: an eval runner's samples stay reproducible at any concurrency.
+            return answers.rng_for(self._settings.seed, "wrong", str(seed), prompt).random()
+        return self._wrong_rng.random()
 
 
 def _lognormal(p50_ms: float, p99_ms: float) -> tuple[float, float]:

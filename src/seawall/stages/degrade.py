@@ -7,13 +7,21 @@ import time
 import orjson
 
 from seawall.config import DegradePolicy
-from seawall.core.errors import SeawallError, UpstreamRejected
+from seawall.core.errors import OutputInvalid, SeawallError, UpstreamError, UpstreamRejected
 from seawall.core.types import ChatResponse, Usage
 
 
 def can_degrade(policy: DegradePolicy, error: SeawallError) -> bool:
-    """A fixed answer stands in for a failed upstream, never for a request the upstream refused."""
-    return policy.configured and not isinstance(error, UpstreamRejected)
+    """A fixed answer stands in for a failed upstream or an invalid answer, never for a request
+    that was refused (by the upstream, a guard, a limit) or malformed."""
+    return policy.configured and can_stand_in(error)
+
+
+def can_stand_in(error: SeawallError) -> bool:
+    """May another answer (stale cache, degrade) stand in for a call that failed this way?"""
+    if isinstance(error, UpstreamRejected):
+        return False
+    return isinstance(error, UpstreamError | OutputInvalid)
 
 
 def degraded_response(policy: DegradePolicy, model: str, trace_id: str) -> ChatResponse:

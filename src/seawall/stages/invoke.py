@@ -13,15 +13,18 @@ failure can no longer be retried and ends the stream with an error event instead
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from seawall.core.clock import Clock
+from seawall.core.context import upstream_traceparent
 from seawall.core.errors import (
     BreakerOpen,
     SeawallError,
+    TargetSaturated,
     UpstreamError,
     UpstreamRejected,
     UpstreamTimeout,
@@ -43,6 +46,7 @@ class InvokeLog:
     """What invoke did, for the record: attempts, waits and who answered."""
 
     started: float
+    trace_id: str | None = None  # set when attempts carry a traceparent upstream
     attempts: list[AttemptRecord] = field(default_factory=list)
     upstream_s: float = 0.0  # time spent waiting on upstreams
     backoff_s: float = 0.0  # time spent sleeping before retries
@@ -142,8 +146,12 @@ class Invoker:
             if timeout <= 0:
                 raise UpstreamTimeout(f"deadline of {policy.timeout.deadline_s:g}s exceeded")
             start = self._clock.monotonic()
+            span_id = self._span_id() if log.trace_id is not None else None
+            token = upstream_traceparent.set(
+                f"00-{log.trace_id}-{span_id}-01" if span_id is not None else None
+            )
             try:
-                result = await _bounded(attempt(target, timeout), timeout)
+                result = await _limited(target, _bounded(attempt(target, timeout), timeout))
             except UpstreamError as exc:
                 elapsed = self._clock.monotonic() - start
                 log.upstream_s += elapsed
@@ -152,7 +160,9 @@ class Invoker:
                         log, target, start, elapsed, "error", exc.kind, exc.upstream_status, waited
                     )
                 )
-                await self._account(model, target, log, ok=not _blames_target(exc))
+                log.attempts[-1].span_id = span_id
+                if not isinstance(exc, TargetSaturated):  # our own cap says nothing of its health
+                    await self._account(model, target, log, ok=not _blames_target(exc))
                 delay = await self._retry_wait(model, target, exc, number, deadline)
                 if delay is None:
                     raise
@@ -164,11 +174,17 @@ class Invoker:
                 log.retries += 1
                 waited = delay * 1000.0
                 continue
+            finally:
+                upstream_traceparent.reset(token)
             elapsed = self._clock.monotonic() - start
             log.upstream_s += elapsed
             log.attempts.append(_attempt(log, target, start, elapsed, "ok", waited_ms=waited))
+            log.attempts[-1].span_id = span_id
             await self._account(model, target, log, ok=True)
             return result
+
+    def _span_id(self) -> str:
+        return f"{self._rng.getrandbits(64) or 1:016x}"
 
     async def _retry_wait(
         self,
@@ -219,6 +235,19 @@ def _attempt(
         upstream_status=upstream_status,
         retry_delay_ms=waited_ms,
     )
+
+
+async def _limited(target: TargetRuntime, awaitable: Awaitable[T]) -> T:
+    """Hold one of the target's concurrency slots for the attempt (streams: to the first chunk)."""
+    if target.limiter is None:
+        return await awaitable
+    try:
+        async with target.limiter:
+            return await awaitable
+    except TargetSaturated:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()  # never started: do not leave it unawaited
+        raise
 
 
 async def _bounded(awaitable: Awaitable[T], timeout: float) -> T:

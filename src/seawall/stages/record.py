@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from seawall.core.context import RequestContext
 from seawall.core.errors import SeawallError
 from seawall.core.types import ChatRequest, Usage
+from seawall.stages.guard import GuardCall
 from seawall.stages.invoke import InvokeLog
 from seawall.telemetry.records import CallRecord
 
@@ -31,9 +33,24 @@ class Run:
     record: CallRecord | None = None  # set by the record stage
     overhead_s: float | None = None  # streams: fixed when the first chunk is handed over
     cost_usd: float = 0.0
+    guard: GuardCall | None = None  # what the guards found and changed
+    resolved: str | None = None  # the logical model that served (a route's choice)
+    route: str | None = None  # "route:rule index:model" when a routing rule chose
+    estimated_tokens: int | None = None  # prompt tokens, estimated once per call
+    cache_key: str | None = None  # set when the call may use the cache
+    cache: str | None = None  # "hit" | "miss" | "stale"
+
+    @property
+    def upstream_messages(self) -> list[dict[str, Any]]:
+        """The messages as sent upstream (rewritten by the guards, when they did)."""
+        if self.guard is not None and self.guard.messages is not None:
+            return self.guard.messages
+        return self.request.messages
 
 
-def build_record(run: Run, *, store_payloads: bool) -> CallRecord:
+def build_record(
+    run: Run, *, store_payloads: bool, redact: Callable[[object], object] | None = None
+) -> CallRecord:
     ctx, log = run.ctx, run.log
     total = run.finished - ctx.started
     answered = log.answered_by
@@ -62,10 +79,31 @@ def build_record(run: Run, *, store_payloads: bool) -> CallRecord:
         degraded=run.degraded,
         tenant=ctx.tenant,
         key_id=ctx.key_id,
-        request=run.request.body if store_payloads else None,
-        response=run.response_body if store_payloads else None,
-        extra={"validation_error": run.validation_error} if run.validation_error else {},
+        request=_payload(run.request.body, store_payloads, redact),
+        response=_payload(run.response_body, store_payloads, redact),
+        extra=_extra(run),
     )
+
+
+def _payload(value: Any, store: bool, redact: Callable[[object], object] | None) -> Any:
+    if not store or value is None:
+        return None
+    return redact(value) if redact is not None else value
+
+
+def _extra(run: Run) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if run.validation_error:
+        extra["validation_error"] = run.validation_error
+    if run.guard is not None and run.guard.summary:
+        extra["guards"] = run.guard.record()
+    if run.cache is not None:
+        extra["cache"] = run.cache
+    if run.route is not None:
+        extra["route"] = run.route
+    if run.ctx.parent_span_id is not None:
+        extra["parent_span_id"] = run.ctx.parent_span_id
+    return extra
 
 
 def overhead_s(run: Run) -> float:

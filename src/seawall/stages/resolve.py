@@ -9,7 +9,9 @@ from jsonschema import Draft202012Validator
 
 from seawall.config import ModelConfig
 from seawall.core.errors import UnknownModel
+from seawall.limits.concurrency import ConcurrencyLimiter
 from seawall.providers.base import Provider
+from seawall.stages.guard import GuardRuntime
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +19,7 @@ class TargetRuntime:
     key: str  # "provider/model": the breaker, budget and metrics key
     provider: Provider
     model: str
+    limiter: ConcurrencyLimiter | None = None  # the model's cap on calls in flight to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,7 @@ class ModelRuntime:
     config: ModelConfig
     targets: tuple[TargetRuntime, ...]
     validator: Draft202012Validator | None  # the model's own output schema, precompiled
+    guard: GuardRuntime | None = None  # compiled guards, when any are configured
 
 
 def resolve(models: Mapping[str, ModelRuntime], name: str) -> ModelRuntime:

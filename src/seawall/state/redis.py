@@ -1,4 +1,4 @@
-"""Shared state in Redis: one breaker and one retry budget per target for every replica.
+"""Shared state in Redis: breakers, retry budgets, limits and cache for every replica.
 
 Each operation is exactly one Lua script call, so concurrent replicas never interleave a
 read-modify-write (no get-then-set under a process-local lock). The scripts port
@@ -27,6 +27,11 @@ Two deliberate differences from the in-process backend, both outside the pure mo
 keys), not a ``SCAN`` of the prefix: every replica routes to the same targets, and a scan
 would block on large keyspaces and list targets of other deployments sharing the prefix.
 
+Rate limits, spend budgets and the response cache live in ``redis_limits.py`` (its docstring
+gives their failure policy: limits, budgets and cache fail open, budget settlements wait in
+memory until Redis is back). Connections come from a blocking pool of ``MAX_CONNECTIONS`` per
+client: a burst beyond it queues for a connection instead of reading as an outage.
+
 Failure policy: Redis being down must not take the gateway down. Every Redis error or timeout
 is caught here and never reaches the pipeline: ``breaker_allow`` fails open (the call goes
 upstream, still bounded by its own timeouts), ``breaker_record`` and ``retry_deposit`` are
@@ -41,10 +46,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
@@ -53,6 +59,16 @@ from redis.exceptions import RedisError
 from seawall.config import BreakerPolicy, RetryPolicy
 from seawall.core.clock import Clock, SystemClock
 from seawall.resilience import breaker, retry
+from seawall.state.base import (
+    BudgetCharge,
+    BudgetDecision,
+    BudgetSettle,
+    BudgetUsage,
+    CachedEntry,
+    RateCharge,
+    RateDecision,
+)
+from seawall.state.redis_limits import UNAVAILABLE, RedisLimits
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +76,7 @@ SCHEMA: Final = "v1"
 IDLE_TTL_S: Final = 3600.0
 RECONNECT_AFTER_S: Final = 1.0
 WARN_EVERY_S: Final = 10.0
+MAX_CONNECTIONS: Final = 64  # per client; one Lua call holds a connection for ~0.1 ms
 BUDGET_CAP: Final = retry.RetryBudgetState().cap
 
 _BREAKER_LIB = f"""
@@ -219,11 +236,9 @@ save()
 return granted
 """
 
-_UNAVAILABLE: Final = object()
-
 
 class RedisState:
-    """Breakers and retry budgets in Redis, shared by every replica using the same prefix."""
+    """Shared state in Redis, the same for every replica using the same prefix."""
 
     def __init__(
         self,
@@ -234,13 +249,8 @@ class RedisState:
         timeout_s: float = 0.25,
     ) -> None:
         self._clock = clock or SystemClock()
-        self._redis = Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0),  # a retry here would only stretch the caller's wait
-            decode_responses=True,
-        )
+        self._redis = _client(url, timeout_s, decode=True)
+        self._binary = _client(url, timeout_s, decode=False)  # cached values stay bytes
         self._timeout_s = timeout_s
         self._prefix = f"{prefix}:{SCHEMA}"
         self._where = _redact(url)
@@ -249,6 +259,13 @@ class RedisState:
         self._states = self._redis.register_script(BREAKER_STATES_V1)
         self._deposit = self._redis.register_script(RETRY_DEPOSIT_V1)
         self._withdraw = self._redis.register_script(RETRY_WITHDRAW_V1)
+        self._limits = RedisLimits(
+            self._redis.register_script,
+            self._binary.register_script,
+            self._run,
+            self._prefix,
+            self._clock,
+        )
         self._touched: dict[str, str] = {}  # target key → last state seen (or "closed")
         self._down = False
         self._retry_at = 0.0
@@ -259,7 +276,7 @@ class RedisState:
         lease = breaker.probe_lease(policy)
         args = [self._clock.wall(), policy.open_s, lease, _breaker_ttl_ms(policy)]
         reply = await self._run(self._allow, [self._breaker_key(key)], args)
-        return True if reply is _UNAVAILABLE else bool(reply)  # fail open
+        return True if reply is UNAVAILABLE else bool(reply)  # fail open
 
     async def breaker_record(self, key: str, policy: BreakerPolicy, ok: bool) -> str | None:
         self._touched.setdefault(key, breaker.CLOSED)
@@ -273,7 +290,7 @@ class RedisState:
             _breaker_ttl_ms(policy),
         ]
         reply = await self._run(self._record, [self._breaker_key(key)], args)
-        if reply is _UNAVAILABLE or reply is None:
+        if reply is UNAVAILABLE or reply is None:
             return None
         self._touched[key] = str(reply)
         return str(reply)
@@ -283,7 +300,7 @@ class RedisState:
         if not targets:
             return {}
         reply = await self._run(self._states, [self._breaker_key(t) for t in targets], [])
-        if reply is not _UNAVAILABLE:
+        if reply is not UNAVAILABLE:
             self._touched.update(zip(targets, map(str, reply), strict=True))
         return dict(self._touched)  # the last states seen when Redis is unreachable
 
@@ -294,13 +311,35 @@ class RedisState:
     async def retry_withdraw(self, key: str, policy: RetryPolicy) -> bool:
         args = _budget_args(self._clock.wall(), policy, 0)
         reply = await self._run(self._withdraw, [self._budget_key(key)], args)
-        return reply is not _UNAVAILABLE and bool(reply)  # fail closed
+        return reply is not UNAVAILABLE and bool(reply)  # fail closed
+
+    async def rate_acquire(self, charges: Sequence[RateCharge]) -> RateDecision:
+        return await self._limits.rate_acquire(charges)
+
+    async def rate_adjust(self, charges: Sequence[RateCharge]) -> None:
+        await self._limits.rate_adjust(charges)
+
+    async def budget_reserve(self, charges: Sequence[BudgetCharge]) -> BudgetDecision:
+        return await self._limits.budget_reserve(charges)
+
+    async def budget_settle(self, settles: Sequence[BudgetSettle]) -> tuple[str, ...]:
+        return await self._limits.budget_settle(settles)
+
+    async def budget_usage(self, key: str, period_end: float) -> BudgetUsage | None:
+        return await self._limits.budget_usage(key, period_end)
+
+    async def cache_get(self, key: str) -> CachedEntry | None:
+        return await self._limits.cache_get(key)
+
+    async def cache_set(self, key: str, value: bytes, ttl_s: float, stale_ttl_s: float) -> None:
+        await self._limits.cache_set(key, value, ttl_s, stale_ttl_s)
 
     async def aclose(self) -> None:
-        try:
-            await self._redis.aclose()
-        except (RedisError, OSError) as exc:
-            log.debug("closing the Redis connection failed: %r", exc)
+        for client in (self._redis, self._binary):
+            try:
+                await client.aclose()
+            except (RedisError, OSError) as exc:
+                log.debug("closing the Redis connection failed: %r", exc)
 
     def _breaker_key(self, key: str) -> str:
         return f"{self._prefix}:breaker:{key}"
@@ -309,18 +348,18 @@ class RedisState:
         return f"{self._prefix}:budget:{key}"
 
     async def _run(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        """One script call, or ``_UNAVAILABLE`` when Redis failed (or failed just before)."""
+        """One script call, or ``UNAVAILABLE`` when Redis failed (or failed just before)."""
         now = self._clock.monotonic()
         if self._down:
             if now < self._retry_at:
-                return _UNAVAILABLE
+                return UNAVAILABLE
             self._retry_at = now + RECONNECT_AFTER_S  # this caller probes; others keep away
         try:
             async with asyncio.timeout(self._timeout_s):
                 reply = await script(keys=keys, args=args)
         except (RedisError, OSError) as exc:  # OSError covers TimeoutError
             self._failed(exc, now)
-            return _UNAVAILABLE
+            return UNAVAILABLE
         if self._down:
             self._down = False
             log.warning("shared state at %s is reachable again", self._where)
@@ -331,10 +370,27 @@ class RedisState:
         if self._warned_at is None or now - self._warned_at >= WARN_EVERY_S:
             self._warned_at = now
             log.warning(
-                "shared state at %s unavailable (%s): breakers fail open, retries are refused",
+                "shared state at %s unavailable (%s): breakers, limits, budgets and cache "
+                "fail open, retries are refused",
                 self._where,
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
             )
+
+
+def _client(url: str, timeout_s: float, *, decode: bool) -> Redis:
+    # A blocking pool: beyond MAX_CONNECTIONS calls in flight, callers queue for a connection
+    # (bounded by the operation timeout). redis-py's default pool raises at 100 instead, which
+    # read as "Redis is down" and failed everything open for a second under a burst.
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=None,  # the caller's asyncio.timeout bounds the wait
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 0),  # a retry here would only stretch the caller's wait
+        decode_responses=decode,
+    )
+    return Redis.from_pool(pool)
 
 
 def _breaker_ttl_ms(policy: BreakerPolicy) -> int:

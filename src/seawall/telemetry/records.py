@@ -18,9 +18,10 @@ class AttemptRecord:
     upstream_status: int | None = None
     retry_delay_ms: float = 0.0  # backoff slept before this attempt
     purpose: str = "call"  # "call" | "reask"
+    span_id: str | None = None  # the attempt's span, sent upstream in traceparent
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "target": self.target,
             "started_ms": round(self.started_ms, 3),
             "latency_ms": round(self.latency_ms, 3),
@@ -30,6 +31,9 @@ class AttemptRecord:
             "retry_delay_ms": round(self.retry_delay_ms, 3),
             "purpose": self.purpose,
         }
+        if self.span_id is not None:
+            out["span_id"] = self.span_id
+        return out
 
 
 @dataclass(slots=True)

@@ -1,6 +1,7 @@
 """A dead, silent or flapping Redis never raises into the pipeline nor stalls a call.
 
-Breakers fail open, retries fail closed, states fall back to the last ones seen.
+Breakers fail open, retries fail closed, states fall back to the last ones seen; rate limits,
+budgets and the cache fail open, and budget settlements wait until Redis is back.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from redis.exceptions import RedisError
 
 from seawall.config import BreakerPolicy, RetryPolicy
 from seawall.core.clock import FrozenClock
+from seawall.state.base import (
+    BudgetCharge,
+    BudgetDecision,
+    BudgetSettle,
+    BudgetUsage,
+    RateCharge,
+    RateDecision,
+)
 from seawall.state.factory import build_state
 from seawall.state.memory import MemoryState
 from seawall.state.redis import RECONNECT_AFTER_S, WARN_EVERY_S, RedisState
@@ -38,6 +47,13 @@ async def timed_ops(state: RedisState) -> list[tuple[str, object, float]]:
         "breaker_states": state.breaker_states,
         "retry_deposit": lambda: state.retry_deposit(T, BUDGET),
         "retry_withdraw": lambda: state.retry_withdraw(T, BUDGET),
+        "rate_acquire": lambda: state.rate_acquire([RATE]),
+        "rate_adjust": lambda: state.rate_adjust([RATE]),
+        "budget_reserve": lambda: state.budget_reserve([SPEND]),
+        "budget_settle": lambda: state.budget_settle([SETTLE]),
+        "budget_usage": lambda: state.budget_usage("k", DAY_END),
+        "cache_get": lambda: state.cache_get("c"),
+        "cache_set": lambda: state.cache_set("c", b"v", 60.0, 60.0),
     }
     results: list[tuple[str, object, float]] = []
     for name, op in ops.items():
@@ -47,12 +63,24 @@ async def timed_ops(state: RedisState) -> list[tuple[str, object, float]]:
     return results
 
 
+DAY_END = 2e9
+RATE = RateCharge("k:rpm", rate_per_s=1.0, burst=1.0, amount=1.0)
+SPEND = BudgetCharge("k", limit_usd=1.0, estimate_usd=0.5, period_end=DAY_END)
+SETTLE = BudgetSettle("k", DAY_END, estimate_usd=0.0, actual_usd=0.25)
+
 FAIL_SAFE = {
     "breaker_allow": True,
     "breaker_record": None,
     "breaker_states": {T: "closed"},
     "retry_deposit": None,
     "retry_withdraw": False,
+    "rate_acquire": RateDecision(True, remaining=float("inf"), degraded=True),
+    "rate_adjust": None,
+    "budget_reserve": BudgetDecision(True, degraded=True),
+    "budget_settle": (),
+    "budget_usage": None,
+    "cache_get": None,
+    "cache_set": None,
 }
 
 
@@ -228,12 +256,55 @@ async def test_recovers_when_redis_comes_back(
     await state.aclose()
 
 
+async def test_settles_made_during_an_outage_are_written_when_redis_returns(
+    proxy: CuttableProxy,
+) -> None:
+    clock = FrozenClock()
+    url = f"redis://127.0.0.1:{proxy.port}/{urlsplit(REDIS_URL).path.strip('/') or 0}"
+    state = RedisState(url, prefix=PREFIX, clock=clock, timeout_s=TIMEOUT_S)
+    soft = BudgetCharge("k", 1.0, 0.25, period_end=DAY_END, soft_usd=0.75)
+    assert (await state.budget_reserve([soft])).allowed  # reserved in Redis
+
+    await proxy.cut()
+    degraded = await state.budget_reserve([soft])
+    assert degraded == BudgetDecision(True, degraded=True), "fails open"
+    settles = [
+        BudgetSettle("k", DAY_END, 0.25, 0.5),  # the reservation Redis holds
+        BudgetSettle("k", DAY_END, 0.0, 0.5),  # the degraded one: nothing was reserved
+    ]
+    assert await state.budget_settle(settles) == ()
+    assert await state.budget_usage("k", DAY_END) is None, "unknown, not zero"
+
+    await proxy.start()
+    clock.advance(RECONNECT_AFTER_S)
+    refused = await state.budget_reserve([soft])
+    assert not refused.allowed, "the outage's spend counts as soon as Redis is back"
+    assert refused.soft_crossed == ("k",), "and its soft alert fires then"
+    assert (refused.spent_usd, refused.reserved_usd) == (1.0, 0.0)
+    await state.aclose()
+
+
+async def test_a_burst_beyond_the_connection_pool_queues_instead_of_failing_open(
+    redis_client: SyncRedis,
+) -> None:
+    state = RedisState(REDIS_URL, prefix=PREFIX, clock=FrozenClock(), timeout_s=5.0)
+    charge = BudgetCharge("burst", 1.0, 0.001, period_end=DAY_END)
+    decisions = await asyncio.gather(*(state.budget_reserve([charge]) for _ in range(1500)))
+    assert not any(d.degraded for d in decisions)
+    assert sum(d.allowed for d in decisions) == 1000
+    assert await state.budget_usage("burst", DAY_END) == BudgetUsage(0.0, 1.0)
+    await state.aclose()
+
+
 # --------------------------------------------------------------------------- factory
 
 
 def test_factory_builds_each_backend_without_connecting() -> None:
     clock = FrozenClock()
     assert isinstance(build_state("memory://", clock), MemoryState)
+    bounded = build_state("memory://", clock, cache_max_bytes=4096)
+    assert isinstance(bounded, MemoryState)
+    assert bounded.cache.max_bytes == 4096
     for url in ("redis://127.0.0.1:1/0", "rediss://:pw@example.invalid:6380/2"):
         assert isinstance(build_state(url, clock), RedisState)
 

@@ -5,7 +5,7 @@ Each change here needs a migration in ``migrations/versions``; a contract test f
 two drift apart.
 """
 
-from seawall.store.schema import evals, prompts  # noqa: F401  (their tables join metadata)
+from seawall.store.schema import alerts, evals, prompts, reviews  # noqa: F401  (tables join metadata)
 from seawall.store.schema.base import NAMING_CONVENTION, metadata
 from seawall.store.schema.calls import calls
 from seawall.store.schema.security import api_keys, audit_log

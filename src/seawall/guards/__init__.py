@@ -1,0 +1,1 @@
+"""Guards: detectors that inspect requests and answers (PII, secrets, prompt injection)."""

@@ -1,0 +1,1 @@
+"""Human in the loop: confidence per answer, escalation rules, the review queue and feedback."""
