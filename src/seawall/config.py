@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from seawall.alerts.config import AlertsConfig
+from seawall.review.escalation import EscalationRules
 
 SECRET_PREFIX = "env:"
 
@@ -441,6 +442,9 @@ class ModelConfig(_Model):
     """Response cache."""
     concurrency: ConcurrencyPolicy | None = None
     """Cap on calls in flight to each target, with a bounded queue (``null``: no cap)."""
+    review: EscalationRules | None = None
+    """When calls go to a person: low confidence, high stakes, guard flags, invalid output;
+    in ``advise``, ``hold`` or ``fallback`` mode (see docs/reviews.md)."""
 
 
 class Price(_Model):

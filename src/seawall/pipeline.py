@@ -23,6 +23,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from seawall.core.clock import Clock
 from seawall.core.context import RequestContext
@@ -30,7 +31,9 @@ from seawall.core.errors import GuardBlocked, OutputInvalid, SeawallError, Unkno
 from seawall.core.types import ChatChunk, ChatRequest, ChatResponse, Usage
 from seawall.limits.budget import SoftAlert
 from seawall.limits.tokens import estimate_prompt_tokens
-from seawall.stages import cache, degrade, guard, validate
+from seawall.review.context import CallContext
+from seawall.review.escalation import Escalation
+from seawall.stages import cache, degrade, guard, score, validate
 from seawall.stages.admission import Admission, Admitted
 from seawall.stages.invoke import InvokeLog, Invoker, StreamStart
 from seawall.stages.record import Run, build_record
@@ -88,12 +91,14 @@ class Pipeline:
         routes: Mapping[str, RouteRuntime] | None = None,
         admission: Admission | None = None,
         on_soft_limit: Callable[[SoftAlert], None] | None = None,
+        on_escalate: Callable[[CallContext, Escalation], Awaitable[str]] | None = None,
     ) -> None:
         self.models = models
         self.routes = routes or {}
         self._state = state
         self._admission = admission
         self._on_soft_limit = on_soft_limit
+        self._on_escalate = on_escalate
         self._invoker = Invoker(state, clock, rng)
         self._submit = submit
         self._metrics = metrics
@@ -124,6 +129,7 @@ class Pipeline:
             self._guard_input(run, model)
             admitted = await self._admit(run, model)
             response, parsed = await self._answer(run, model, deadline)
+            response = await self._escalate(run, model, response, parsed)
         except SeawallError as exc:
             await self._blocked(run, exc)
             await self._settle(run, admitted)
@@ -192,6 +198,41 @@ class Pipeline:
             if run.cache_key is not None:
                 await cache.store(self._state, model, run.cache_key, response)
         return self._guard_output(run, model, response), parsed
+
+    async def _escalate(
+        self, run: Run, model: ModelRuntime, response: ChatResponse, parsed: object
+    ) -> ChatResponse:
+        """Score the answer; when a rule fires, open a review item and answer as its mode says."""
+        verdict = score.judge(run, model, response, parsed)
+        run.confidence = verdict.confidence
+        escalation = verdict.escalation
+        if escalation is None or self._on_escalate is None:
+            return response
+        context = score.call_context(run, model, response.content, parsed)
+        run.review_id = await self._on_escalate(context, escalation)
+        run.escalation = escalation.mode
+        if escalation.mode == "fallback":
+            response = response.with_content(escalation.fallback_answer or "")
+            run.response_body = response.body
+        return response
+
+    async def _escalate_invalid(self, run: Run, model: ModelRuntime) -> ChatResponse | None:
+        """An answer invalid even after repair and re-ask may go to a person too."""
+        verdict = score.judge(run, model, None, None)
+        run.confidence = verdict.confidence
+        escalation = verdict.escalation
+        if escalation is None or self._on_escalate is None:
+            return None
+        answer = _content(run.response_body)
+        context = score.call_context(run, model, answer, None)
+        run.review_id = await self._on_escalate(context, escalation)
+        run.escalation = escalation.mode
+        if escalation.mode == "advise":
+            return None  # the error still goes out; a person looks at it
+        text = escalation.fallback_answer or "" if escalation.mode == "fallback" else ""
+        response = degrade.degraded_response_text(text, run.request.model, run.ctx.trace_id)
+        run.response_body = response.body
+        return response
 
     async def _cached(
         self, run: Run, model: ModelRuntime, body: dict[str, object]
@@ -279,8 +320,12 @@ class Pipeline:
         run.response_body = response.body
 
     async def _recover(self, run: Run, error: SeawallError) -> ChatResponse:
-        """A stale cached answer, else the configured degrade answer, else the error."""
+        """An escalation, a stale cached answer, the configured degrade answer, or the error."""
         model = self.models.get(run.resolved or "")
+        if isinstance(error, OutputInvalid) and model is not None and run.response_body:
+            held = await self._escalate_invalid(run, model)
+            if held is not None:
+                return held
         if model is None or run.cache_key is None or not degrade.can_stand_in(error):
             return self._degrade_or_raise(run, error)
         found = await cache.lookup(self._state, run.cache_key)
@@ -314,7 +359,7 @@ class Pipeline:
         """Start a stream: returns once the first chunk is in hand, or raises before any byte."""
         run = self._new_run(ctx, request)
         model = self._peek(run)
-        if model is None or _has_contract(request, model) or _guards_output(model):
+        if model is None or _has_contract(request, model) or _buffers(model, ctx):
             # An output contract or guard is checked before the first byte leaves: buffer,
             # then replay. (An unknown model or a bad schema fails in there, recorded.)
             response, _ = await self._complete(run)
@@ -424,8 +469,18 @@ class Pipeline:
         self._submit(record)
 
 
-def _guards_output(model: ModelRuntime) -> bool:
-    return model.guard is not None and model.guard.buffers_stream
+def _buffers(model: ModelRuntime, ctx: RequestContext) -> bool:
+    """Must a stream be held back whole: guards check the answer, or a person may step in?"""
+    if model.guard is not None and model.guard.buffers_stream:
+        return True
+    return model.config.review is not None or ctx.review_rules is not None
+
+
+def _content(body: dict[str, Any] | None) -> str | None:
+    try:
+        return ChatResponse.from_openai(body).content if body else None
+    except ValueError:
+        return None
 
 
 def _has_contract(request: ChatRequest, model: ModelRuntime) -> bool:

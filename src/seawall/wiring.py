@@ -18,13 +18,15 @@ from seawall.config import Config, StateConfig
 from seawall.configload import resolve_secret
 from seawall.core.clock import Clock, SystemClock
 from seawall.core.context import RequestContext
-from seawall.core.errors import GuardBlocked, InvalidRequest
+from seawall.core.errors import GuardBlocked, InvalidRequest, ServiceUnavailable
 from seawall.limits.budget import BudgetGuard, SoftAlert
 from seawall.limits.concurrency import ConcurrencyLimiter
 from seawall.limits.ratelimit import RateLimiter
 from seawall.pipeline import Pipeline
 from seawall.providers.base import Provider
 from seawall.providers.registry import build_provider
+from seawall.review.context import CallContext
+from seawall.review.escalation import Escalation
 from seawall.review.items import ReviewItem
 from seawall.review.service import ReviewService
 from seawall.security.service import Security
@@ -140,6 +142,20 @@ class EventSink:
 
 
 @dataclass
+class EscalationSink:
+    """Where escalated calls go: the review queue once it runs."""
+
+    reviews: ReviewService | None = None
+
+    async def escalate(self, context: CallContext, escalation: Escalation) -> str:
+        if self.reviews is None:
+            raise ServiceUnavailable("the review queue is not running; the call cannot escalate")
+        if escalation.mode == "hold":
+            return await self.reviews.hold(context, escalation)
+        return (await self.reviews.queue(context, escalation)).id
+
+
+@dataclass
 class Runtime:
     """Everything a running gateway (or an in-process ``Seawall``) holds."""
 
@@ -152,6 +168,7 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     audit_sink: AuditSink = field(default_factory=AuditSink)
     events: EventSink = field(default_factory=lambda: EventSink())
+    escalations: EscalationSink = field(default_factory=lambda: EscalationSink())
     store: CallStore | None = None
     security: Security | None = None
     reviews: ReviewService | None = None
@@ -192,6 +209,7 @@ class Runtime:
             self.config.store.url, self.security, self.clock, on_overdue=self.events.review_overdue
         )
         await self.reviews.start()
+        self.escalations.reviews = self.reviews
         if server and self.config.retention.purge_interval_s is not None:
             self._retention = asyncio.create_task(self._purge_forever(), name="retention")
         if server and self.config.alerts.enabled:
@@ -373,6 +391,7 @@ def build_runtime(
     metrics = Metrics()
     sink = RecordSink(metrics, spans=build_spans(config))
     events = EventSink()
+    escalations = EscalationSink()
     audit_sink = AuditSink()
     prices = PriceTable(config.prices)
     pipeline = Pipeline(
@@ -389,5 +408,8 @@ def build_runtime(
         routes={name: RouteRuntime.build(name, route) for name, route in config.routes.items()},
         admission=build_admission(config, state, clock, prices),
         on_soft_limit=events.soft_limit,
+        on_escalate=escalations.escalate,
     )
-    return Runtime(config, providers, state, metrics, sink, pipeline, clock, audit_sink, events)
+    return Runtime(
+        config, providers, state, metrics, sink, pipeline, clock, audit_sink, events, escalations
+    )

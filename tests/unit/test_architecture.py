@@ -14,7 +14,7 @@ SRC = Path(seawall.__file__).resolve().parent
 # Each package (or module) may import only from these seawall packages (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
-    "config": {"alerts"},
+    "config": {"alerts", "review"},  # their pure config models only
     "configload": {"config"},
     "configdoc": {"config"},
     "resilience": {"config", "core"},
@@ -28,12 +28,23 @@ ALLOWED: dict[str, set[str]] = {
         "core",
         "guards",
         "limits",
+        "review",
         "providers",
         "resilience",
         "state",
         "telemetry",
     },
-    "pipeline": {"config", "core", "guards", "limits", "stages", "state", "telemetry", "providers"},
+    "pipeline": {
+        "config",
+        "core",
+        "guards",
+        "limits",
+        "providers",
+        "review",
+        "stages",
+        "state",
+        "telemetry",
+    },
     "wiring": {
         "alerts",
         "config",

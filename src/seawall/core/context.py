@@ -47,6 +47,10 @@ class RequestContext:
     tags: list[str] = field(default_factory=list)
     parent_span_id: str | None = None  # the app's span, from its traceparent header
     cache_mode: str | None = None  # x-seawall-cache: "allow" opts in, "bypass" opts out
+    prompt: str | None = None  # set by a prompt run: the registry prompt
+    release: str | None = None  # and the version that serves it ("name@version")
+    variables: dict[str, object] | None = None  # a prompt run's variables (review context)
+    review_rules: object | None = None  # a prompt's escalation rules (review.EscalationRules)
 
     @classmethod
     def begin(cls, started: float, started_wall: float) -> RequestContext:

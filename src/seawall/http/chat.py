@@ -74,7 +74,30 @@ def call_headers(run: Run) -> dict[str, str]:
         headers["x-seawall-cache"] = run.cache
     if run.route is not None:
         headers["x-seawall-route"] = run.route
+    if run.confidence is not None and run.confidence.score is not None:
+        headers["x-seawall-confidence"] = f"{run.confidence.score:.3f}"
+    if run.review_id is not None:
+        headers["x-seawall-review"] = run.review_id
+        headers["x-seawall-escalation"] = run.escalation or ""
     return headers
+
+
+def held_response(run: Run) -> Response:
+    """202: a person decides this call; poll the review, or wait for the webhook."""
+    review_id = run.review_id or ""
+    body = {
+        "id": f"review-{review_id}",
+        "object": "seawall.review",
+        "status": "pending",
+        "review": {"id": review_id, "poll": f"/v1/reviews/{review_id}"},
+        "trace_id": run.ctx.trace_id,
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=202,
+        media_type="application/json",
+        headers=call_headers(run),
+    )
 
 
 def read_call_options(request: Request, ctx: RequestContext) -> None:
@@ -101,12 +124,16 @@ async def complete(
     await check_model_access(runtime, principal, chat.model)
     if chat.stream:
         reply = await pipeline.stream(chat, ctx)
+        if reply.run.escalation == "hold":
+            return held_response(reply.run)
         return StreamingResponse(
             _sse(reply),
             media_type="text/event-stream",
             headers={**_SSE_HEADERS, **call_headers(reply.run)},
         )
     completion = await pipeline.chat(chat, ctx)
+    if completion.run.escalation == "hold":
+        return held_response(completion.run)
     return Response(
         orjson.dumps(completion.response.body),
         media_type="application/json",

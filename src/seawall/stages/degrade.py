@@ -29,6 +29,11 @@ def degraded_response(policy: DegradePolicy, model: str, trace_id: str) -> ChatR
         content = policy.message
     else:
         content = orjson.dumps(policy.json_value).decode()
+    return degraded_response_text(content, model, trace_id)
+
+
+def degraded_response_text(content: str, model: str, trace_id: str) -> ChatResponse:
+    """A complete ``chat.completion`` answering ``content``, made by Seawall, not a model."""
     body = {
         "id": f"chatcmpl-{trace_id}",
         "object": "chat.completion",

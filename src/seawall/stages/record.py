@@ -9,6 +9,7 @@ from typing import Any
 from seawall.core.context import RequestContext
 from seawall.core.errors import SeawallError
 from seawall.core.types import ChatRequest, Usage
+from seawall.review.confidence import Confidence
 from seawall.stages.guard import GuardCall
 from seawall.stages.invoke import InvokeLog
 from seawall.telemetry.records import CallRecord
@@ -39,6 +40,9 @@ class Run:
     estimated_tokens: int | None = None  # prompt tokens, estimated once per call
     cache_key: str | None = None  # set when the call may use the cache
     cache: str | None = None  # "hit" | "miss" | "stale"
+    confidence: Confidence | None = None  # set by the score stage
+    review_id: str | None = None  # the review item an escalation opened
+    escalation: str | None = None  # its mode: "advise" | "hold" | "fallback"
 
     @property
     def upstream_messages(self) -> list[dict[str, Any]]:
@@ -61,8 +65,8 @@ def build_record(
         started_at=ctx.started_wall,
         model=run.request.model,
         stream=run.request.stream,
-        status_code=error.status_code if error else 200,
-        outcome="error" if error else ("degraded" if run.degraded else "ok"),
+        status_code=error.status_code if error else (202 if run.escalation == "hold" else 200),
+        outcome=_outcome(run),
         error_code=why.code if why else None,
         error_message=why.message if why else None,
         upstream=answered.key if answered else None,
@@ -79,10 +83,22 @@ def build_record(
         degraded=run.degraded,
         tenant=ctx.tenant,
         key_id=ctx.key_id,
+        prompt=ctx.prompt,
+        release=ctx.release,
+        confidence=run.confidence.score if run.confidence is not None else None,
+        review_id=run.review_id,
         request=_payload(run.request.body, store_payloads, redact),
         response=_payload(run.response_body, store_payloads, redact),
         extra=_extra(run),
     )
+
+
+def _outcome(run: Run) -> str:
+    if run.error is not None:
+        return "error"
+    if run.escalation == "hold":
+        return "held"
+    return "degraded" if run.degraded else "ok"
 
 
 def _payload(value: Any, store: bool, redact: Callable[[object], object] | None) -> Any:
@@ -99,6 +115,17 @@ def _extra(run: Run) -> dict[str, Any]:
         extra["guards"] = run.guard.record()
     if run.cache is not None:
         extra["cache"] = run.cache
+    if run.confidence is not None and run.confidence.components:
+        extra["confidence"] = run.confidence.as_dict()
+    if run.escalation is not None:
+        extra["escalation"] = run.escalation
+    ctx = run.ctx
+    if ctx.user is not None:
+        extra["user"] = ctx.user
+    if ctx.tags:
+        extra["tags"] = list(ctx.tags)
+    if ctx.variables is not None:
+        extra["variables"] = ctx.variables
     if run.route is not None:
         extra["route"] = run.route
     if run.ctx.parent_span_id is not None:

@@ -62,6 +62,10 @@ class CallRecord:
     degraded: bool = False
     tenant: str | None = None
     key_id: str | None = None
+    prompt: str | None = None  # the registry prompt a prompt run rendered
+    release: str | None = None  # which version served: "name@version"
+    confidence: float | None = None  # 0-1, from the signals the call had (review.confidence)
+    review_id: str | None = None  # the review item this call opened, when it escalated
     request: dict[str, Any] | None = None  # payloads, only when store_payloads is on
     response: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # stage findings later issues add

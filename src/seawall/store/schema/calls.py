@@ -32,6 +32,10 @@ calls = sa.Table(
     sa.Column("degraded", sa.Boolean(), nullable=False),
     sa.Column("tenant", sa.String(), nullable=True),
     sa.Column("key_id", sa.String(), nullable=True),
+    sa.Column("prompt", sa.String(), nullable=True),
+    sa.Column("release", sa.String(), nullable=True),
+    sa.Column("confidence", sa.Double(), nullable=True),
+    sa.Column("review_id", sa.String(), nullable=True),
     sa.Column("attempts", sa.JSON(), nullable=False),
     # none_as_null: a call without stored payloads is SQL NULL, not the JSON literal null.
     sa.Column("request", sa.JSON(none_as_null=True), nullable=True),
@@ -40,4 +44,5 @@ calls = sa.Table(
     sa.Index(None, "started_at"),
     sa.Index(None, "model", "started_at"),  # `traces tail --model`, per-model dashboards
     sa.Index(None, "tenant", "started_at"),  # per-tenant views and retention
+    sa.Index(None, "prompt", "release", "started_at"),  # canary windows, per-release views
 )
