@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections.abc import Callable
@@ -210,6 +211,16 @@ class Runtime:
         )
         await self.reviews.start()
         self.escalations.reviews = self.reviews
+        if server:  # each start (and so each config change) is on the audit trail
+            await self.security.record(
+                "config.loaded",
+                "system",
+                detail={
+                    "sha256": hashlib.sha256(self.config.model_dump_json().encode()).hexdigest(),
+                    "models": sorted(self.config.models),
+                    "auth": self.security.mode,
+                },
+            )
         if server and self.config.retention.purge_interval_s is not None:
             self._retention = asyncio.create_task(self._purge_forever(), name="retention")
         if server and self.config.alerts.enabled:

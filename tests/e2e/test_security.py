@@ -284,9 +284,14 @@ def test_create_rotate_and_revoke_over_http(deployment: Deployment) -> None:
             e["action"] for e in http.get("/admin/audit", params={"limit": 1000}).json()["data"]
         ]
         verified = http.get("/admin/audit/verify").json()
-    assert {"key.created", "key.rotated", "key.revoked", "access.denied", "admin.request"} <= set(
-        actions
-    )
+    assert {
+        "key.created",
+        "key.rotated",
+        "key.revoked",
+        "access.denied",
+        "admin.request",
+        "config.loaded",
+    } <= set(actions)
     assert verified["ok"] is True
     assert verified["checked"] >= len(actions)
 

@@ -33,6 +33,7 @@ prices:
 providers:
   sim: {{kind: sim}}
   down: {{kind: sim, sim: {{faults: {{outage: true}}}}}}
+  slow: {{kind: sim, sim: {{latency: {{fixed_ms: 50}}}}}}
 models:
   budgeted:
     targets: [{{provider: sim, model: sim-small}}]
@@ -43,6 +44,9 @@ models:
   cached:
     targets: [{{provider: sim, model: sim-small}}]
     cache: {{enabled: true, ttl_s: 60, stale_if_error_s: 600}}
+  capped:
+    targets: [{{provider: slow, model: sim-small}}, {{provider: sim, model: sim-large}}]
+    concurrency: {{max_in_flight: 1, max_queue: 0}}
   cheap:
     targets: [{{provider: sim, model: sim-small}}]
   smart:
@@ -246,6 +250,26 @@ async def test_a_changed_target_never_shares_entries(tmp_path: Path) -> None:
     small = runtime_for("sim-small").pipeline.models["cached"]
     large = runtime_for("sim-large").pipeline.models["cached"]
     assert fingerprint(small) != fingerprint(large)
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+async def test_a_full_target_sheds_to_the_next_without_touching_its_breaker(
+    runtime: Runtime,
+) -> None:
+    # One slot and no queue on the primary: of two calls at once, one holds the slot while it
+    # waits on the upstream, the other is shed at once to the fallback target.
+    first, second = await asyncio.gather(call(runtime, "capped", "a"), call(runtime, "capped", "b"))
+    upstreams = sorted([first.record.upstream, second.record.upstream])
+    assert upstreams == ["sim/sim-large", "slow/sim-small"]
+    shed = first if first.record.upstream == "sim/sim-large" else second
+    assert [a.error_class for a in shed.record.attempts] == ["saturated", None]
+    assert (await runtime.state.breaker_states())["slow/sim-small"] == "closed"
+    limiter = runtime.pipeline.models["capped"].targets[0].limiter
+    assert limiter is not None
+    assert limiter.shed == 1
+    assert limiter.in_flight == 0  # every slot given back
 
 
 # --------------------------------------------------------------------------- routing

@@ -13,7 +13,6 @@ failure can no longer be retried and ends the stream with an error event instead
 from __future__ import annotations
 
 import asyncio
-import inspect
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -151,7 +150,7 @@ class Invoker:
                 f"00-{log.trace_id}-{span_id}-01" if span_id is not None else None
             )
             try:
-                result = await _limited(target, _bounded(attempt(target, timeout), timeout))
+                result = await _limited(target, attempt, timeout)
             except UpstreamError as exc:
                 elapsed = self._clock.monotonic() - start
                 log.upstream_s += elapsed
@@ -237,17 +236,14 @@ def _attempt(
     )
 
 
-async def _limited(target: TargetRuntime, awaitable: Awaitable[T]) -> T:
+async def _limited(
+    target: TargetRuntime, attempt: Callable[[TargetRuntime, float], Awaitable[T]], timeout: float
+) -> T:
     """Hold one of the target's concurrency slots for the attempt (streams: to the first chunk)."""
     if target.limiter is None:
-        return await awaitable
-    try:
-        async with target.limiter:
-            return await awaitable
-    except TargetSaturated:
-        if inspect.iscoroutine(awaitable):
-            awaitable.close()  # never started: do not leave it unawaited
-        raise
+        return await _bounded(attempt(target, timeout), timeout)
+    async with target.limiter:
+        return await _bounded(attempt(target, timeout), timeout)
 
 
 async def _bounded(awaitable: Awaitable[T], timeout: float) -> T:
