@@ -30,6 +30,9 @@ class Verdict:
     escalation: Escalation | None
 
 
+_NOTHING = Verdict(Confidence(None), None)
+
+
 def rules_for(run: Run, model: ModelRuntime) -> EscalationRules | None:
     """A prompt run's own rules win over the logical model's."""
     rules = run.ctx.review_rules
@@ -51,6 +54,14 @@ def output_schema(run: Run, model: ModelRuntime) -> dict[str, Any] | None:
 
 def judge(run: Run, model: ModelRuntime, response: ChatResponse | None, parsed: object) -> Verdict:
     """Score the call and decide whether it escalates."""
+    rules = rules_for(run, model)
+    if (
+        rules is None
+        and run.validation == "none"
+        and run.guard is None
+        and not _has_logprobs(response)
+    ):
+        return _NOTHING  # no signal and no rule: the common case costs nothing
     flags = run.guard.flags if run.guard is not None else None
     signals = Signals(
         token_logprobs=token_logprobs(response.body) if response is not None else None,
@@ -59,10 +70,17 @@ def judge(run: Run, model: ModelRuntime, response: ChatResponse | None, parsed: 
         self_reported=self_reported(parsed, output_schema(run, model)),
     )
     confidence = score(signals)
-    escalation = decide(
-        rules_for(run, model), CallSignals(confidence.score, run.validation, tuple(flags or ()))
-    )
+    escalation = decide(rules, CallSignals(confidence.score, run.validation, tuple(flags or ())))
     return Verdict(confidence, escalation)
+
+
+def _has_logprobs(response: ChatResponse | None) -> bool:
+    if response is None:
+        return False
+    choices = response.body.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return False
+    return choices[0].get("logprobs") is not None
 
 
 def call_context(run: Run, model: ModelRuntime, answer: str | None, parsed: object) -> CallContext:
