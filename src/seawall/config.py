@@ -131,11 +131,17 @@ class SimScenario(_Model):
     """With ``reply_json``: the field to corrupt."""
     wrong_rate: float = Field(0.0, ge=0, le=1)
     """Share of calls on which ``wrong_field`` is replaced by a value of the wrong type."""
+    confidence_field: str | None = None
+    """With a ``reply_json`` object: add this field with a self-reported confidence (seeded:
+    0.55-0.98 for a right answer, 0.05-0.65 when ``wrong_field`` was corrupted), so the
+    confidence is informative, as for calibration tests."""
 
     @model_validator(mode="after")
     def _one_reply(self) -> SimScenario:
         if (self.reply is None) == (self.reply_json is None):
             raise ValueError("a scenario needs exactly one of 'reply' or 'reply_json'")
+        if self.confidence_field is not None and not isinstance(self.reply_json, dict):
+            raise ValueError("confidence_field needs 'reply_json' to be an object")
         return self
 
 

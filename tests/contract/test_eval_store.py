@@ -60,7 +60,9 @@ async def test_a_run_round_trips_with_every_field(store: EvalStore) -> None:
         0.000123,
         True,
         "f" * 32,
+        0.375,
     )
+    run.prompt, run.prompt_version = "triage", 7
     run.finished_at = run.started_at + 2.5
     await store.save_run(run, summarize(run).brief())
     loaded = await store.get_run("abc123")
@@ -68,6 +70,9 @@ async def test_a_run_round_trips_with_every_field(store: EvalStore) -> None:
     assert loaded.cases == run.cases
     assert (loaded.suite, loaded.status, loaded.finished_at) == ("s", "complete", run.finished_at)
     assert loaded.thresholds == run.thresholds
+    assert (loaded.prompt, loaded.prompt_version) == ("triage", 7)
+    assert loaded.results[1].confidence == 0.375
+    assert loaded.results[0].confidence is None
 
 
 async def test_saving_again_replaces_the_run(store: EvalStore) -> None:
@@ -117,3 +122,18 @@ async def test_output_cache_first_write_wins(store: EvalStore) -> None:
     keys = [f"key{i}" for i in range(1200)]  # more than one IN (...) batch
     await store.cache_outputs({k: {"text": k} for k in keys})
     assert len(await store.cached_outputs(keys)) == 1200
+
+
+async def test_latest_run_of_a_prompt_version(store: EvalStore) -> None:
+    for n, (run_id, version) in enumerate(
+        (("v1-old", 1), ("v1-new", 1), ("v2", 2), ("model", None))
+    ):
+        run = make_run({"a": ["pass"]}, run_id=run_id)
+        run.started_at += n
+        run.prompt, run.prompt_version = ("triage", version) if version else (None, None)
+        await store.save_run(run, {})
+    assert await store.latest_run_id("s", prompt="triage", prompt_version=1) == "v1-new"
+    assert await store.latest_run_id("s", prompt="triage", prompt_version=2) == "v2"
+    assert await store.latest_run_id("s", prompt="triage", prompt_version=3) is None
+    assert await store.latest_run_id("s", prompt="other", prompt_version=1) is None
+    assert await store.latest_run_id("s") == "model", "without a version: any run of the suite"

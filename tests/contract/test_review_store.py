@@ -282,4 +282,4 @@ async def test_negative_feedback_rate_per_model(store: SqlReviewStore, clock: Fr
         ("globex", "chat"),
     ]
     with pytest.raises(ValueError, match="cannot group calls by"):
-        await store.negative_feedback_rates(START, by=("release",))
+        await store.negative_feedback_rates(START, by=("no_such_column",))

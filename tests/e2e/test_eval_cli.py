@@ -1,5 +1,6 @@
 """``seawall eval`` as a user runs it: run, reports, exit codes, compare, list/show, add-case,
-Ctrl-C, failing upstreams and a gateway target."""
+Ctrl-C, failing upstreams, a gateway target, and a prompt target gated against production with
+a calibration report. (The example suite runs in test_examples.py.)"""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import orjson
 from helpers.gateway import start_gateway
 from helpers.process import SEAWALL, run_cli
 from seawall.evals.store import EvalStore
+from seawall.prompts import PromptSpec, open_registry
 
 CONFIG = """
 store: {{url: "sqlite:///{db}"}}
@@ -279,22 +281,85 @@ def test_through_a_gateway(tmp_path: Path) -> None:
     assert all(len(s["trace_id"]) == 32 for c in data["cases"] for s in c["samples"])
 
 
-def test_the_example_suite_passes_against_the_simulator(tmp_path: Path) -> None:
-    suite = Path(__file__).resolve().parents[2] / "examples" / "evals" / "support.yaml"
-    done = eval_cli(tmp_path, "run", str(suite), "--format", "json")
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+PROMPT_CONFIG = """
+store: {{url: "sqlite:///{db}"}}
+providers:
+  bot:
+    kind: sim
+    sim:
+      seed: 5
+      scenarios:
+        - match: "(?i)strict"
+          reply_json: {{intent: other, confidence: 0.9}}
+        - match: "(?i)classify"
+          reply_json: {{intent: refund}}
+          wrong_field: intent
+          wrong_rate: 0.2
+          confidence_field: confidence
+models:
+  triage: {{targets: [{{provider: bot, model: gpt-4o-mini}}]}}
+"""
+
+
+async def push_versions(url: str, *templates: str) -> None:
+    """Push one version per template; the first is labelled production."""
+    registry = await open_registry(url)
+    try:
+        for template in templates:
+            spec = {
+                "name": "triage",
+                "owner": "support",
+                "model": "triage",
+                "messages": [{"role": "user", "content": template}],
+                "output_schema": {
+                    "type": "object",
+                    "properties": {"intent": {}, "confidence": {"type": "number"}},
+                },
+            }
+            await registry.push(PromptSpec.model_validate(spec), author="test")
+        await registry.set_label("triage", "production", 1, actor="test")
+    finally:
+        await registry.aclose()
+
+
+def test_a_prompt_gated_against_production_with_calibration(tmp_path: Path) -> None:
+    (tmp_path / "seawall.yaml").write_text(PROMPT_CONFIG.format(db=tmp_path / "store.db"))
+    asyncio.run(
+        push_versions(
+            f"sqlite:///{tmp_path / 'store.db'}",
+            "Classify: {{ ticket }}",
+            "Strict mode. Classify: {{ ticket }}",
+        )
+    )
+    cases = "\n".join(
+        f"  - {{id: t{i}, tags: [refunds], vars: {{ticket: 'refund {i}'}}, "
+        "assert: [{type: json_path, path: $.intent, equals: refund}]}"
+        for i in range(8)
+    )
+    (tmp_path / "triage.yaml").write_text(
+        f"target: {{prompt: triage@2}}\nsamples: 3\ncases:\n{cases}\n"
+    )
+    done = eval_cli(
+        tmp_path, "run", "triage.yaml", "--baseline", "production", "--calibration", "-f", "json"
+    )
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr
+    assert (
+        "baseline: no stored run of suite 'triage' against triage@1 (production) yet: "
+        "running the suite against it first"
+    ) in done.stderr
     data = orjson.loads(done.stdout)
-    tags = data["tags"]
-    assert 5 <= tags["happy"]["cases"] <= 10
-    assert 3 <= tags["adversarial"]["cases"] <= 5
-    assert 2 <= tags["regression"]["cases"] <= 3
-    assert data["overall"]["passed"] == data["overall"]["cases"]
-    judged = [
-        a
-        for c in data["cases"]
-        for s in c["samples"]
-        for a in s["assertions"]
-        if a["type"] == "llm_judge"
-    ]
-    assert judged
-    assert all(a["reason"] for a in judged), "the judge's reasons are kept"
+    assert (data["target"], data["prompt"], data["prompt_version"]) == (
+        "prompt triage@2 (in process, seawall.yaml)",
+        "triage",
+        2,
+    )
+    comparison = data["comparison"]
+    assert comparison["baseline"]["prompt_version"] == 1
+    assert comparison["verdict"] == "regressed"
+    assert data["calibration"]["samples_with_confidence"] == 24
+    assert data["calibration"]["bins"][9]["pass_rate"] == 0.0, "confidently wrong: 0.9, failed"
+
+    shown = eval_cli(tmp_path, "show", "latest", "--calibration", "-f", "markdown")
+    assert shown.returncode == 0, shown.stderr
+    assert "### Calibration" in shown.stdout
+    assert "calibration: ECE 0.900, Brier 0.810 over 24 answers (0 passed)" in shown.stdout

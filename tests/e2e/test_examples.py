@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
+
 from helpers.gateway import start_gateway
 from helpers.process import run_cli
 from seawall.cli.demo import demo_config
@@ -53,3 +55,25 @@ def test_openai_client_example_against_the_demo_config(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "typed error: NotFoundError code=invalid_request" in done.stdout
     assert "streamed: " in done.stdout
+
+
+def test_the_example_suite_passes_against_the_simulator(tmp_path: Path) -> None:
+    suite = ROOT / "examples" / "evals" / "support.yaml"
+    done = run_cli("eval", "run", str(suite), "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    data = orjson.loads(done.stdout)
+    tags = data["tags"]
+    assert 5 <= tags["happy"]["cases"] <= 10
+    assert 3 <= tags["adversarial"]["cases"] <= 5
+    assert 2 <= tags["regression"]["cases"] <= 3
+    assert data["overall"]["passed"] == data["overall"]["cases"]
+    judged = [
+        a
+        for c in data["cases"]
+        for s in c["samples"]
+        for a in s["assertions"]
+        if a["type"] == "llm_judge"
+    ]
+    assert judged
+    assert all(a["reason"] for a in judged), "the judge's reasons are kept"
+    assert (tmp_path / ".seawall" / "evals-example.db").exists(), "the run is stored"

@@ -65,6 +65,8 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "core",
         "pipeline",
+        "prompts",
+        "releases",
         "review",
         "security",
         "stages",

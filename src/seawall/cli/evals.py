@@ -11,33 +11,47 @@ Exit codes (CI gates on them):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, NoReturn
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console
 
+from seawall.cli.evals_io import (
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    fail,
+    first_line,
+    load,
+    pick_format,
+    problems,
+    report,
+    store_call,
+)
 from seawall.cli.traces import TraceLookupError, find_call, open_for_reading, redact, store_url
 from seawall.configload import ConfigError
 from seawall.evals.addcase import AddCaseError, add_case, case_from_trace, parse_expect
+from seawall.evals.baseline import Baseline, find_baseline
+from seawall.evals.calibration import calibrate
 from seawall.evals.compare import Comparison, compare_runs
 from seawall.evals.execute import RunSetupError, Where, run_suite, suite_store_url
-from seawall.evals.load import LoadedSuite, SuiteError, load_suite
+from seawall.evals.load import LoadedSuite, SuiteError
 from seawall.evals.progress import RunProgress
-from seawall.evals.reports import FORMATS, Format, render
-from seawall.evals.reports.table import comparison_table, run_table, runs_table
+from seawall.evals.reports import FORMATS
+from seawall.evals.reports.table import run_table, runs_table
 from seawall.evals.results import Run
 from seawall.evals.runner import RunSettings
 from seawall.evals.stats import Verdict
 from seawall.evals.store import EvalStore, RunLookupError
-from seawall.evals.summary import RunSummary, summarize
+from seawall.evals.summary import summarize
 from seawall.telemetry.records import CallRecord
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-T = TypeVar("T")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -68,6 +82,14 @@ ConfidenceOpt = Annotated[
     float,
     typer.Option(
         min=0.5, max=0.999, help="Confidence of the regression verdict (one-sided tests)."
+    ),
+]
+CalibrationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--calibration",
+        help="Also report how well the pipeline's confidence predicts passing answers "
+        "(reliability table, ECE, escalation cut-offs).",
     ),
 ]
 
@@ -122,10 +144,19 @@ def run(
     baseline: Annotated[
         str | None,
         typer.Option(
-            help="Compare with this run: a run id, or 'latest' (the newest complete run of the suite)."
+            help="Compare with this run: a run id, 'latest' (the newest complete run of the "
+            "suite) or 'production' (prompt targets: the newest run of the version labelled "
+            "production; run first when there is none)."
+        ),
+    ] = None,
+    prompt_version: Annotated[
+        int | None,
+        typer.Option(
+            "--prompt-version", min=1, help="Prompt targets: run this version of the prompt."
         ),
     ] = None,
     confidence: ConfidenceOpt = 0.95,
+    calibration: CalibrationOpt = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     failures: FailuresOpt = False,
@@ -134,55 +165,73 @@ def run(
 
     Outputs are cached per (target version, case, sample): rerunning an unchanged suite calls nothing. Ctrl-C stops the run and stores what finished, marked interrupted.
     """
-    report = _format(fmt)
-    loaded = _load(suite)
+    chosen = pick_format(fmt)
+    loaded = load(suite)
     where = Where(config=config, gateway=gateway, api_key=api_key, store_url=store)
-    settings = RunSettings(concurrency, samples, seed, not no_cache, tuple(tag or ()))
-    baseline_id = _baseline_id(loaded, where, baseline) if baseline else None
+    settings = RunSettings(
+        concurrency, samples, seed, not no_cache, tuple(tag or ()), prompt_version
+    )
     started: list[Run] = []
-    try:
+    with _run_errors(started):
+        base = _find_baseline(loaded, where, baseline, settings, started) if baseline else None
         with RunProgress(loaded.suite.name, sys.stderr) as progress:
             done = asyncio.run(
                 run_suite(loaded, where, settings, on_start=started.append, on_result=progress)
             )
-    except KeyboardInterrupt:
-        _interrupted(started)
-    except (ConfigError, SuiteError) as exc:
-        _problems(exc.path, exc.problems)
-    except RunSetupError as exc:
-        _fail(str(exc))
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
-        _fail(f"cannot use the store: {_first_line(exc)}")
     summary = summarize(done, confidence)
     comparison = None
-    if baseline_id is not None:
-        comparison = _store_call(
+    if base is not None:
+        comparison = store_call(
             suite_store_url(loaded, where),
-            lambda s: _compare(s, baseline_id, done.run_id, confidence),
+            lambda s: _compare(s, base.run_id, done.run_id, confidence),
         )
-    _report(report, output, summary, comparison, failures)
+    measured = calibrate(done.results) if calibration else None
+    report(chosen, output, summary, comparison, failures, measured)
     raise typer.Exit(_run_exit(summary.thresholds_missed != [], summary.incomplete, comparison))
 
 
-def _baseline_id(loaded: LoadedSuite, where: Where, baseline: str) -> str:
-    if baseline == "production":
-        _fail("--baseline production arrives with the prompt registry; use a run id or 'latest'")
-
-    async def find(runs: EvalStore) -> str:
-        if baseline != "latest":
-            return await runs.resolve_run_id(baseline)
-        found = await runs.latest_run_id(loaded.suite.name)
-        if found is None:
-            raise RunLookupError(
-                f"no complete run of suite '{loaded.suite.name}' to compare with yet"
-            )
-        return found
-
+@contextlib.contextmanager
+def _run_errors(started: list[Run]) -> Iterator[None]:
+    """Turn what can stop a run into one line and an exit code (Ctrl-C: 130)."""
     try:
-        url = suite_store_url(loaded, where)
-    except ConfigError as exc:
-        _problems(exc.path, exc.problems)
-    return _store_call(url, find)
+        yield
+    except KeyboardInterrupt:
+        _interrupted(started)
+    except (ConfigError, SuiteError) as exc:
+        problems(exc.path, exc.problems)
+    except (RunSetupError, RunLookupError) as exc:
+        fail(str(exc))
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        fail(f"cannot use the store: {first_line(exc)}")
+
+
+def _find_baseline(
+    loaded: LoadedSuite, where: Where, baseline: str, settings: RunSettings, started: list[Run]
+) -> Baseline:
+    errors = Console(stderr=True, highlight=False)
+
+    def running(prompt: str, version: int) -> None:
+        errors.print(
+            f"baseline: no stored run of suite '{loaded.suite.name}' against {prompt}@{version} "
+            "(production) yet: running the suite against it first"
+        )
+
+    async def find() -> Baseline:
+        with RunProgress(f"{loaded.suite.name} (production)", sys.stderr) as progress:
+            return await find_baseline(
+                loaded,
+                where,
+                baseline,
+                settings,
+                on_run=running,
+                on_start=started.append,
+                on_result=progress,
+            )
+
+    found = asyncio.run(find())
+    if found.version is not None and not found.ran:
+        errors.print(f"baseline: run {found.run_id} of {found.prompt}@{found.version} (production)")
+    return found
 
 
 def _run_exit(missed: bool, incomplete: bool, comparison: Comparison | None) -> int:
@@ -193,7 +242,7 @@ def _run_exit(missed: bool, incomplete: bool, comparison: Comparison | None) -> 
 
 def _interrupted(started: list[Run]) -> NoReturn:
     if not started:
-        _fail("interrupted before the first sample", EXIT_INTERRUPTED)
+        fail("interrupted before the first sample", EXIT_INTERRUPTED)
     partial = started[0]
     summary = summarize(partial)
     Console(stderr=True, highlight=False).print(
@@ -221,12 +270,12 @@ def compare(
 
     The verdict is an exact McNemar test on the cases that flipped; exit 1 when "regressed".
     """
-    report = _format(fmt)
+    chosen = pick_format(fmt)
     url = store_url(config, store)
-    comparison = _store_call(
+    comparison = store_call(
         url, lambda s: _compare(s, baseline, candidate, confidence), create=False
     )
-    _report(report, output, None, comparison, False)
+    report(chosen, output, None, comparison, False)
     raise typer.Exit(EXIT_FAILED if comparison.verdict is Verdict.REGRESSED else EXIT_OK)
 
 
@@ -243,7 +292,7 @@ def list_runs(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Runs to show.")] = 20,
 ) -> None:
     """List stored runs, newest first."""
-    rows = _store_call(store_url(config, store), lambda s: s.list_runs(suite, limit), create=False)
+    rows = store_call(store_url(config, store), lambda s: s.list_runs(suite, limit), create=False)
     if not rows:
         Console(highlight=False).print("no eval runs stored yet")
         return
@@ -257,12 +306,13 @@ def show(
     suite: Annotated[
         str | None, typer.Option(help="With 'latest': the newest run of this suite.")
     ] = None,
+    calibration: CalibrationOpt = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     failures: FailuresOpt = False,
 ) -> None:
     """Show a stored run: every case, tag and threshold, in any report format."""
-    report = _format(fmt)
+    chosen = pick_format(fmt)
 
     async def fetch(runs: EvalStore) -> Run:
         if run_id == "latest":
@@ -272,8 +322,9 @@ def show(
             return await runs.get_run(newest[0].run_id)
         return await runs.get_run(run_id)
 
-    found = _store_call(store_url(config, store), fetch, create=False)
-    _report(report, output, summarize(found), None, failures)
+    found = store_call(store_url(config, store), fetch, create=False)
+    measured = calibrate(found.results) if calibration else None
+    report(chosen, output, summarize(found), None, failures, measured)
 
 
 # --------------------------------------------------------------------------- add-case
@@ -303,14 +354,14 @@ def add_case_command(
 
     The call's messages become the case's messages (tagged regression); the file keeps its comments.
     """
-    loaded = _load(suite)
+    loaded = load(suite)
     try:
         expectations = [parse_expect(e) for e in expect]
         url = suite_store_url(loaded, Where(config=config, store_url=store))
     except AddCaseError as exc:
-        _fail(str(exc), EXIT_USAGE)
+        fail(str(exc), EXIT_USAGE)
     except ConfigError as exc:
-        _problems(exc.path, exc.problems)
+        problems(exc.path, exc.problems)
     record = _calls_call(url, from_trace)
     try:
         case = case_from_trace(record, expectations, case_id=case_id, tags=tag)
@@ -318,9 +369,9 @@ def add_case_command(
             suite, case, comment=f"added by `seawall eval add-case` from trace {record.trace_id}"
         )
     except AddCaseError as exc:
-        _fail(str(exc), EXIT_USAGE)
+        fail(str(exc), EXIT_USAGE)
     except SuiteError as exc:
-        _problems(exc.path, exc.problems)
+        problems(exc.path, exc.problems)
     Console(highlight=False).print(
         f"[green]✓[/] added case '{case['id']}' (tags: {', '.join(case['tags'])}) to {suite}"
     )
@@ -337,85 +388,6 @@ def _calls_call(url: str, trace_id: str) -> CallRecord:
     try:
         return asyncio.run(go())
     except TraceLookupError as exc:
-        _fail(str(exc), EXIT_USAGE)
+        fail(str(exc), EXIT_USAGE)
     except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
-        _fail(f"cannot read the store at {redact(url)}: {_first_line(exc)}", EXIT_USAGE)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _load(path: Path) -> LoadedSuite:
-    try:
-        return load_suite(path)
-    except SuiteError as exc:
-        _problems(exc.path, exc.problems)
-
-
-def _format(fmt: str) -> Format:
-    for known in FORMATS:
-        if fmt == known:
-            return known
-    _fail(f"--format: unknown format '{fmt}' (use one of {', '.join(FORMATS)})", EXIT_USAGE)
-
-
-def _report(
-    fmt: Format,
-    output: Path | None,
-    run_summary: RunSummary | None,
-    comparison: Comparison | None,
-    failures: bool,
-) -> None:
-    if fmt == "table" or output is not None:
-        parts: list[RenderableType] = []
-        if run_summary is not None:
-            parts.append(run_table(run_summary, failures_only=failures))
-        if comparison is not None:
-            parts.append(comparison_table(comparison))
-        console = Console(highlight=False, record=output is not None and fmt == "table")
-        for part in parts:
-            console.print(part)
-        if output is not None and fmt == "table":
-            output.write_text(console.export_text(), "utf-8")
-            return
-    if fmt != "table":
-        text = render(fmt, run_summary, comparison)
-        if output is not None:
-            output.write_text(text, "utf-8")
-        else:
-            sys.stdout.write(text)
-
-
-def _store_call(url: str, action: Callable[[EvalStore], Awaitable[T]], *, create: bool = True) -> T:
-    async def go() -> T:
-        runs = await EvalStore.open(url, create=create)
-        try:
-            return await action(runs)
-        finally:
-            await runs.aclose()
-
-    try:
-        return asyncio.run(go())
-    except RunLookupError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
-        _fail(f"cannot read the store at {redact(url)}: {_first_line(exc)}", EXIT_USAGE)
-
-
-def _first_line(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None) or exc
-    text = str(original).strip()
-    return text.splitlines()[0] if text else type(original).__name__
-
-
-def _problems(path: str, problems: list[str]) -> NoReturn:
-    errors = Console(stderr=True, highlight=False)
-    errors.print(f"[bold red]✗ {path}: cannot run[/]")
-    for problem in problems:
-        errors.print(f"  {path}:{problem.lstrip()}", markup=False)
-    raise typer.Exit(EXIT_USAGE)
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    typer.echo(f"seawall: {message}", err=True)
-    raise typer.Exit(code)
+        fail(f"cannot read the store at {redact(url)}: {first_line(exc)}", EXIT_USAGE)

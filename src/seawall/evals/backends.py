@@ -78,6 +78,7 @@ class InProcessBackend:
             cost_usd=record.cost_usd,
             trace_id=record.trace_id,
             upstream=record.upstream,
+            confidence=record.confidence,
         )
 
     async def aclose(self) -> None:
@@ -176,12 +177,24 @@ class GatewayBackend:
             cost_usd=cost,
             trace_id=headers.get("x-seawall-trace-id"),
             upstream=upstream,
+            confidence=_confidence(headers.get("x-seawall-confidence")),
         )
 
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _confidence(header: str | None) -> float | None:
+    """The gateway's ``x-seawall-confidence`` (0-1); None when absent or not a sane number."""
+    if not header:
+        return None
+    try:
+        value = float(header)
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None  # also rejects nan
 
 
 def _error(body: bytes) -> str:

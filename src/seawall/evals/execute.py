@@ -1,7 +1,7 @@
 """Put a run together: config → backend → target, store and cache → runner → stored run.
 
 This is what ``seawall eval run`` does, as a function Python callers (CI scripts, the bench,
-later the release gate) can call the same way.
+the release gate: ``run_for_prompt_version``) can call the same way.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from seawall.evals.assertions.specs import LlmJudge
 from seawall.evals.backends import GatewayBackend, InProcessBackend
 from seawall.evals.cache import OutputCache, StoreCache
 from seawall.evals.judging import BackendJudge
-from seawall.evals.load import LoadedSuite, check_models
+from seawall.evals.load import LoadedSuite, check_models, load_suite
 from seawall.evals.results import Run
 from seawall.evals.runner import Progress, Runner, RunSettings, new_run
 from seawall.evals.store import EvalStore
 from seawall.evals.suite import Suite, walk
 from seawall.evals.summary import summarize
-from seawall.evals.targets import Backend, ModelTarget, TargetError
+from seawall.evals.targets import Backend, ModelTarget, Target, TargetError
+from seawall.evals.targets_prompt import PromptTarget, check_cases, resolve_prompt
+from seawall.prompts import open_registry
 
 DEFAULT_STORE_URL = "sqlite:///.seawall/seawall.db"
 
@@ -83,26 +85,27 @@ async def run_suite(
     """
     path = config_path(loaded, where.config)
     config = load_config(path).config if path is not None else None
+    if settings.prompt_version is not None and loaded.suite.target.prompt is None:
+        raise loaded.fail("target", "--prompt-version needs a prompt target (target.prompt)")
     suite = loaded.suite.model_copy(
         update={
             "samples": settings.samples or loaded.suite.samples,
             "seed": loaded.suite.seed if settings.seed is None else settings.seed,
         }
     )
+    url = store_url_for(config, where.store_url)
     backend = _backend(where, config, path, suite.seed)
     store: EvalStore | None = None
     try:
-        check_models(loaded, await _known_models(backend), _source(where, path))
-        store = await EvalStore.open(store_url_for(config, where.store_url))
-        runner = _runner(loaded, suite, backend, store, settings, on_result)
-        run = new_run(
-            suite,
-            runner.target,
-            run_id=secrets.token_hex(6),
-            samples=suite.samples,
-            seed=suite.seed,
-            path=str(loaded.path),
-        )
+        known = await _known_models(backend)
+        target = await _target(loaded, suite, backend, url, settings.prompt_version)
+        prompt_model = target.model if isinstance(target, PromptTarget) else None
+        check_models(loaded, known, _source(where, path), prompt_model=prompt_model)
+        if isinstance(target, PromptTarget):
+            check_cases(loaded, target)
+        store = await EvalStore.open(url)
+        runner = _runner(loaded, suite, target, backend, store, settings, on_result)
+        run = _new_run(loaded, suite, target)
         if settings.tags:
             run.cases = [c for c in run.cases if set(c.tags) & set(settings.tags)]
         if on_start is not None:
@@ -118,9 +121,64 @@ async def run_suite(
             await store.aclose()
 
 
+def _new_run(loaded: LoadedSuite, suite: Suite, target: Target) -> Run:
+    run = new_run(
+        suite,
+        target,
+        run_id=secrets.token_hex(6),
+        samples=suite.samples,
+        seed=suite.seed,
+        path=str(loaded.path),
+    )
+    if isinstance(target, PromptTarget):
+        run.prompt, run.prompt_version = target.version.name, target.version.version
+    return run
+
+
+async def run_for_prompt_version(
+    suite_path: str | Path,
+    config_path: str | Path | None,
+    version: int,
+    *,
+    samples: int | None = None,
+    seed: int | None = None,
+    store_url: str | None = None,
+    concurrency: int | None = None,
+) -> Run:
+    """Run a prompt suite against ``version`` of its prompt, in process; the stored run.
+
+    What promotion gates on: the same suite, the candidate version instead of the one the
+    suite names. ``config_path`` None: the suite's ``target.config``, else ./seawall.yaml.
+    ``store_url`` None: the config's ``store.url`` (where the registry is, too). Raises
+    ``SuiteError`` (bad suite, unknown version, variables that do not fit the prompt),
+    ``ConfigError`` or ``RunSetupError`` before the first call.
+    """
+    loaded = load_suite(suite_path)
+    where = Where(config=Path(config_path) if config_path else None, store_url=store_url)
+    settings = RunSettings(
+        concurrency=concurrency, samples=samples, seed=seed, prompt_version=version
+    )
+    return await run_suite(loaded, where, settings)
+
+
+async def _target(
+    loaded: LoadedSuite, suite: Suite, backend: Backend, url: str, version: int | None
+) -> Target:
+    if suite.target.prompt is None:
+        return ModelTarget(backend, suite)
+    # The registry lives in the deployment's store, beside the runs.
+    registry = await open_registry(url)
+    try:
+        found, label = await resolve_prompt(registry, loaded, version)
+    finally:
+        await registry.aclose()
+    return PromptTarget(backend, suite, found, label=label)
+
+
 def _runner(
     loaded: LoadedSuite,
     suite: Suite,
+    target: Target,
     backend: Backend,
     store: EvalStore,
     settings: RunSettings,
@@ -132,7 +190,7 @@ def _runner(
         judge = BackendJudge(backend, cache=cache, seed=suite.seed, timeout_s=suite.timeout_s)
     return Runner(
         suite,
-        ModelTarget(backend, suite),
+        target,
         cache=cache,
         judge=judge,
         plugins=loaded.plugins,

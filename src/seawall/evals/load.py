@@ -69,21 +69,23 @@ def load_suite(path: str | Path) -> LoadedSuite:
     except ValidationError as exc:
         raise SuiteError(name, [_describe(err, lines) for err in exc.errors()]) from exc
     loaded = LoadedSuite(suite, Path(path), {}, lines)
-    if suite.target.prompt is not None:
-        raise loaded.fail(
-            "target.prompt",
-            "prompt registry targets are not available yet; use target.model with messages",
-        )
     loaded.plugins.update(_plugins(loaded))
     return loaded
 
 
-def check_models(loaded: LoadedSuite, known: Collection[str], source: str) -> None:
-    """Every model the suite names (target, judges) must be one of ``known`` (from ``source``)."""
+def check_models(
+    loaded: LoadedSuite, known: Collection[str], source: str, *, prompt_model: str | None = None
+) -> None:
+    """Every model the suite names (target, judges) must be one of ``known`` (from ``source``).
+
+    ``prompt_model``: the model of the prompt version a prompt target resolved to.
+    """
     suite = loaded.suite
     wanted: list[tuple[str, str]] = []
     if suite.target.model is not None:
         wanted.append(("target.model", suite.target.model))
+    if prompt_model is not None:
+        wanted.append(("target.prompt", prompt_model))
     if suite.judge is not None:
         wanted.append(("judge.model", suite.judge.model))
     for i, case in enumerate(suite.cases):

@@ -20,6 +20,7 @@ class Output:
     cost_usd: float | None = None  # None: unknown (e.g. through a gateway without a price)
     trace_id: str | None = None
     upstream: str | None = None
+    confidence: float | None = None  # the pipeline's score of this answer (0-1), when it had one
     cached: bool = False
 
     def as_json(self) -> dict[str, Any]:
@@ -62,6 +63,7 @@ class SampleResult:
     cost_usd: float | None = None
     cached: bool = False
     trace_id: str | None = None
+    confidence: float | None = None  # of the answer (the call record's), None when unscored
 
     def verdict_key(self) -> tuple[Any, ...]:
         """Everything that must not depend on scheduling (not latency, cache or trace id)."""
@@ -102,6 +104,8 @@ class Run:
     finished_at: float | None = None
     suite_path: str | None = None
     results: list[SampleResult] = field(default_factory=list)
+    prompt: str | None = None  # a prompt target: the registry prompt's name
+    prompt_version: int | None = None  # and the version its reference resolved to
 
     @property
     def case_threshold(self) -> float:

@@ -35,6 +35,7 @@ class RunSettings:
     seed: int | None = None
     use_cache: bool = True
     tags: tuple[str, ...] = ()  # only cases with one of these tags (all when empty)
+    prompt_version: int | None = None  # a prompt target: this version, not the suite's ref
 
 
 @dataclass
@@ -165,6 +166,7 @@ def _with_output(result: SampleResult, output: Output) -> SampleResult:
         cost_usd=output.cost_usd,
         cached=output.cached,
         trace_id=output.trace_id,
+        confidence=output.confidence,
     )
 
 

@@ -92,6 +92,8 @@ class EvalStore:
             "cases": [_case_json(c) for c in run.cases],
             "thresholds": run.thresholds,
             "summary": summary,
+            "prompt": run.prompt,
+            "prompt_version": run.prompt_version,
         }
         async with self._engine.begin() as conn:
             await conn.execute(eval_results.delete().where(eval_results.c.run_id == run.run_id))
@@ -142,11 +144,25 @@ class EvalStore:
             rows = (await conn.execute(query)).mappings().all()
         return [RunRow(**row) for row in rows]
 
-    async def latest_run_id(self, suite: str, *, exclude: str | None = None) -> str | None:
-        """The newest complete run of ``suite`` (other than ``exclude``)."""
+    async def latest_run_id(
+        self,
+        suite: str,
+        *,
+        exclude: str | None = None,
+        prompt: str | None = None,
+        prompt_version: int | None = None,
+    ) -> str | None:
+        """The newest complete run of ``suite`` (other than ``exclude``).
+
+        With ``prompt`` and ``prompt_version``: only runs whose target resolved to that version.
+        """
         query = sa.select(eval_runs.c.run_id).where(
             eval_runs.c.suite == suite, eval_runs.c.status == "complete"
         )
+        if prompt is not None:
+            query = query.where(eval_runs.c.prompt == prompt)
+        if prompt_version is not None:
+            query = query.where(eval_runs.c.prompt_version == prompt_version)
         if exclude is not None:
             query = query.where(eval_runs.c.run_id != exclude)
         query = query.order_by(eval_runs.c.started_at.desc()).limit(1)
@@ -206,6 +222,7 @@ def _result_row(run_id: str, result: SampleResult) -> dict[str, Any]:
         "cost_usd": result.cost_usd,
         "cached": result.cached,
         "trace_id": result.trace_id,
+        "confidence": result.confidence,
     }
 
 
@@ -224,6 +241,7 @@ def _sample(row: Any) -> SampleResult:
         cost_usd=row["cost_usd"],
         cached=bool(row["cached"]),
         trace_id=row["trace_id"],
+        confidence=row["confidence"],
     )
 
 
@@ -247,4 +265,6 @@ def _run(row: Any, results: Sequence[SampleResult]) -> Run:
         finished_at=row["finished_at"],
         suite_path=row["suite_path"],
         results=ordered,
+        prompt=row["prompt"],
+        prompt_version=row["prompt_version"],
     )

@@ -47,12 +47,13 @@ class Message(_Model):
 
 
 class TargetSpec(_Model):
-    """What the suite evaluates: a logical model and its messages (a prompt, later)."""
+    """What the suite evaluates: a logical model and its messages, or a registry prompt."""
 
     model: str | None = None
     """Logical model of the seawall.yaml the suite runs against."""
     prompt: str | None = Field(None, pattern=r"^[\w.-]+@[\w.-]+$")
-    """A prompt of the registry as ``NAME@VERSION`` or ``NAME@label`` (arrives with the registry)."""
+    """A prompt of the registry as ``NAME@VERSION`` or ``NAME@label`` (``production``, ...);
+    its messages, params and output schema come from that version."""
     config: str | None = None
     """seawall.yaml to run against, relative to the suite file (``--config`` overrides it)."""
     messages: list[Message] = []
@@ -67,7 +68,21 @@ class TargetSpec(_Model):
         reserved = {"model", "messages", "stream"} & set(self.params)
         if reserved:
             raise ValueError(f"params must not set {', '.join(sorted(reserved))}")
+        if self.prompt is not None and (self.messages or self.params):
+            # Evaluating a version means evaluating exactly what it would send.
+            raise ValueError(
+                "a prompt target takes its messages and params from the prompt version: "
+                "remove target.messages and target.params"
+            )
         return self
+
+    @property
+    def prompt_ref(self) -> tuple[str, str] | None:
+        """(name, version or label) of a prompt target, as written."""
+        if self.prompt is None:
+            return None
+        name, _, ref = self.prompt.partition("@")
+        return name, ref
 
 
 class Thresholds(_Model):
@@ -109,7 +124,8 @@ class Case(_Model):
     tags: list[str] = []
     """Groups for pass rates and thresholds: ``happy``, ``adversarial``, ``regression``, ..."""
     vars: dict[str, Any] = {}
-    """Values of the ``{{name}}`` variables in the messages."""
+    """Values of the ``{{name}}`` variables in the messages (a prompt target: the prompt's
+    variables, checked against its variables schema before the first call)."""
     messages: list[Message] | None = None
     """Messages for this case instead of the target's."""
     params: dict[str, Any] = {}
@@ -172,6 +188,11 @@ def _check_case(suite: Suite, i: int, case: Case) -> None:
     reserved = {"model", "messages", "stream"} & set(case.params)
     if reserved:
         raise ValueError(f"{where}.params: must not set {', '.join(sorted(reserved))}")
+    if suite.target.prompt is not None and (case.messages is not None or case.params):
+        raise ValueError(
+            f"{where}: a prompt target renders the prompt's messages from the case's vars "
+            "(remove the case's messages and params)"
+        )
     messages = suite.messages_for(case)
     if suite.target.model is not None and not messages:
         raise ValueError(f"{where}: no messages (set target.messages or the case's messages)")

@@ -2,8 +2,8 @@
 
 A ``Target`` turns (case, sample) into an ``Output`` and names its version (``fingerprint``)
 so outputs can be cached and runs compared. ``ModelTarget`` sends a logical model the suite's
-messages; a prompt-registry target will implement the same protocol, and the runner does not
-change. A ``Backend`` sends one chat call: in process (``seawall.Seawall``) or through a gateway.
+messages; ``targets_prompt.PromptTarget`` renders a registry prompt version; the runner does
+not tell them apart. A ``Backend`` sends one chat call: in process (``seawall.Seawall``) or through a gateway.
 """
 
 from __future__ import annotations

@@ -46,6 +46,9 @@ _DRAWN: tuple[tuple[FaultKind, str], ...] = (
 )
 _Z99 = 2.3263  # the standard normal's 99th percentile: fits sigma from p50 and p99
 _PIECE = re.compile(r"\s*\S{1,6}|\s+")  # word-ish stream pieces, ~4-6 characters each
+# Self-reported confidence of scenarios with ``confidence_field`` (uniform in these ranges).
+_RIGHT_CONFIDENCE = (0.55, 0.98)
+_WRONG_CONFIDENCE = (0.05, 0.65)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ class SimEngine:
         self._fault_rng = answers.rng_for(seed, "faults")
         self._latency_rng = answers.rng_for(seed, "latency")
         self._wrong_rng = answers.rng_for(seed, "wrong")
+        self._confidence_rng = answers.rng_for(seed, "confidence")
         self._scenarios = [(re.compile(s.match), s) for s in settings.scenarios]
         self._mu, self._sigma = _lognormal(settings.latency.p50_ms, settings.latency.p99_ms)
         self._nonce = os.urandom(3).hex()
@@ -225,17 +229,26 @@ class SimEngine:
         if scenario.reply is not None:
             return scenario.reply
         value = scenario.reply_json
-        if scenario.wrong_field and self._wrong_draw(body, prompt) < scenario.wrong_rate:
+        wrong = False
+        if scenario.wrong_field and self._draw(body, prompt, "wrong") < scenario.wrong_rate:
             value = answers.corrupt_field(value, scenario.wrong_field)
+            wrong = True
+        if scenario.confidence_field is not None and isinstance(value, dict):
+            # A model that knows when it guessed: lower self-reported confidence on the answers
+            # it got wrong (the ranges overlap, as a real model's do).
+            low, high = _WRONG_CONFIDENCE if wrong else _RIGHT_CONFIDENCE
+            drawn = low + (high - low) * self._draw(body, prompt, "confidence")
+            value = {**value, scenario.confidence_field: round(drawn, 3)}
         return _dumps(value)
 
-    def _wrong_draw(self, body: JSON, prompt: str) -> float:
+    def _draw(self, body: JSON, prompt: str, stream: str) -> float:
         seed = body.get("seed")
         if isinstance(seed, int) and not isinstance(seed, bool):
             # A request's own seed (OpenAI's ``seed``) fixes its sampled answer whatever the
             # order of calls: an eval runner's samples stay reproducible at any concurrency.
-            return answers.rng_for(self._settings.seed, "wrong", str(seed), prompt).random()
-        return self._wrong_rng.random()
+            return answers.rng_for(self._settings.seed, stream, str(seed), prompt).random()
+        rng = self._wrong_rng if stream == "wrong" else self._confidence_rng
+        return rng.random()
 
 
 def _lognormal(p50_ms: float, p99_ms: float) -> tuple[float, float]:

@@ -121,12 +121,37 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
         load_suite(tmp_path / "missing.yaml")
 
 
-def test_prompt_targets_are_not_available_yet(tmp_path: Path) -> None:
-    text = GOOD.replace("  model: chat\n", "  prompt: support@production\n")
-    found = problems(tmp_path, text)
-    assert found == [
-        "2: target.prompt: prompt registry targets are not available yet; use target.model with messages"
+PROMPT_SUITE = """\
+target:
+  prompt: support@production
+cases:
+  - id: one
+    vars: {question: "hi", customer: {name: Ada}}
+    assert:
+      - {type: contains, value: "x"}
+"""
+
+
+def test_a_prompt_target_takes_only_variables(tmp_path: Path) -> None:
+    suite = load_suite(write(tmp_path, PROMPT_SUITE)).suite
+    assert suite.target.prompt_ref == ("support", "production")
+    assert suite.cases[0].vars == {"question": "hi", "customer": {"name": "Ada"}}
+    with_messages = PROMPT_SUITE.replace(
+        "  prompt: support@production\n",
+        "  prompt: support@3\n  messages: [{role: user, content: hi}]\n",
+    )
+    assert problems(tmp_path, with_messages) == [
+        "2: target: a prompt target takes its messages and params from the prompt version: "
+        "remove target.messages and target.params"
     ]
+    case_params = PROMPT_SUITE.replace("    vars:", "    params: {temperature: 0}\n    vars:")
+    assert problems(tmp_path, case_params) == [
+        "4: cases.0: a prompt target renders the prompt's messages from the case's vars "
+        "(remove the case's messages and params)"
+    ]
+    assert problems(tmp_path, PROMPT_SUITE.replace("support@production", "support"))[0].startswith(
+        "2: target.prompt: String should match pattern"
+    )
 
 
 def test_similarity_without_the_extra_is_a_load_error(tmp_path: Path) -> None:

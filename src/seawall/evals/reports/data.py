@@ -19,6 +19,8 @@ def run_data(summary: RunSummary, *, samples: bool = True) -> dict[str, Any]:
         "suite_path": run.suite_path,
         "target": run.target,
         "fingerprint": run.fingerprint,
+        "prompt": run.prompt,
+        "prompt_version": run.prompt_version,
         "status": run.status,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
@@ -92,6 +94,7 @@ def sample_data(result: SampleResult) -> dict[str, Any]:
         "cost_usd": result.cost_usd,
         "cached": result.cached,
         "trace_id": result.trace_id,
+        "confidence": result.confidence,
     }
 
 
@@ -134,6 +137,7 @@ def _run_ref(summary: RunSummary) -> dict[str, Any]:
         "suite": run.suite,
         "target": run.target,
         "fingerprint": run.fingerprint,
+        "prompt_version": run.prompt_version,
         "started_at": run.started_at,
         "status": run.status,
         "pass_rate": summary.overall.rate,

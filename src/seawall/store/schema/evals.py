@@ -25,6 +25,10 @@ eval_runs = sa.Table(
     sa.Column("cases", sa.JSON(), nullable=False),
     sa.Column("thresholds", sa.JSON(), nullable=False),
     sa.Column("summary", sa.JSON(), nullable=False),
+    # A prompt target: the prompt and the version its reference resolved to, so
+    # `--baseline production` finds the newest run of the version labelled production now.
+    sa.Column("prompt", sa.String(), nullable=True),
+    sa.Column("prompt_version", sa.Integer(), nullable=True),
     sa.Index(None, "suite", "started_at"),  # `eval list --suite`, `--baseline latest`
 )
 
@@ -51,6 +55,7 @@ eval_results = sa.Table(
     sa.Column("cost_usd", sa.Double(), nullable=True),
     sa.Column("cached", sa.Boolean(), nullable=False),
     sa.Column("trace_id", sa.String(32), nullable=True),  # the call record, when in process
+    sa.Column("confidence", sa.Double(), nullable=True),  # the pipeline's, for --calibration
 )
 
 # Model outputs by (target version, case, sample): an unchanged suite reruns for free. The key
