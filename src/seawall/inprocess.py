@@ -12,8 +12,9 @@ validate, degrade and record, with records written to the configured store.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +23,7 @@ from typing import Any
 from seawall.config import Config
 from seawall.configload import load_config
 from seawall.core.context import RequestContext
-from seawall.core.errors import SeawallError
+from seawall.core.errors import SeawallError, ServiceUnavailable
 from seawall.core.types import ChatChunk
 from seawall.pipeline import Completion
 from seawall.stages.admit import parse_chat_request
@@ -55,7 +56,8 @@ class Seawall:
         self.config = config
         self._runtime: Runtime = build_runtime(config, seed=seed)
         self._started = False
-        self._starting = asyncio.Lock()  # concurrent first calls must start the runtime once
+        self._starting = asyncio.Lock()
+        self._rng = random.Random(seed)  # concurrent first calls must start the runtime once
 
     @classmethod
     def from_config(cls, path: str | Path, *, seed: int | None = None) -> Seawall:
@@ -104,6 +106,32 @@ class Seawall:
             request, RequestContext.begin(time.monotonic(), time.time())
         )
         return _result(completion)
+
+    async def run_prompt(
+        self,
+        name: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        user: str | None = None,
+        session: str | None = None,
+        label: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> ChatResult:
+        """Run a registry prompt as ``POST /v1/prompts/{name}:run`` does; ``record.release`` names the version."""
+        await self.start()
+        releases = self._runtime.releases
+        if releases is None:  # pragma: no cover - start() opens it
+            raise ServiceUnavailable("the release service is not running")
+        served = await releases.runs.serve(
+            name, label=label, subject=user or session, rng=self._rng
+        )
+        request = parse_chat_request(
+            served.prompt.chat_body(dict(variables or {})),
+            max_messages=self.config.server.max_messages,
+        )
+        ctx = RequestContext.begin(time.monotonic(), time.time())
+        ctx.prompt, ctx.release, ctx.user, ctx.tags = name, served.release, user, list(tags)
+        return _result(await self._runtime.pipeline.chat(request, ctx))
 
     async def stream(
         self, *, model: str, messages: list[dict[str, Any]], **params: Any

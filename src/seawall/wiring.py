@@ -26,6 +26,8 @@ from seawall.limits.ratelimit import RateLimiter
 from seawall.pipeline import Pipeline
 from seawall.providers.base import Provider
 from seawall.providers.registry import build_provider
+from seawall.releases.runtime import Releases
+from seawall.releases.service import LOOK_INTERVAL_S
 from seawall.review.context import CallContext
 from seawall.review.escalation import Escalation
 from seawall.review.items import ReviewItem
@@ -126,6 +128,11 @@ class EventSink:
         )
         self._emit(event)
 
+    def release_event(self, event: dict[str, object]) -> None:
+        """A canary the controller rolled back (``kind: canary_rollback``)."""
+        log.warning("%s", event.get("summary"))
+        self._emit(event)
+
     async def review_overdue(self, item: ReviewItem) -> None:
         self._emit(
             {
@@ -173,6 +180,7 @@ class Runtime:
     store: CallStore | None = None
     security: Security | None = None
     reviews: ReviewService | None = None
+    releases: Releases | None = None
     alerts: AlertEngine | None = None
     _retention: asyncio.Task[None] | None = None
 
@@ -211,6 +219,15 @@ class Runtime:
         )
         await self.reviews.start()
         self.escalations.reviews = self.reviews
+        self.releases = await Releases.open(
+            self.config.store.url,
+            self.security,
+            self.clock,
+            on_event=self.events.release_event,
+            migrate=False,
+        )
+        if server:
+            self.releases.start(LOOK_INTERVAL_S)
         if server:  # each start (and so each config change) is on the audit trail
             await self.security.record(
                 "config.loaded",
@@ -263,6 +280,8 @@ class Runtime:
         for provider in self.providers.values():
             await provider.aclose()
         await self.state.aclose()
+        if self.releases is not None:
+            await self.releases.aclose()
         if self.reviews is not None:
             await self.reviews.aclose()
         if self.security is not None:
@@ -282,6 +301,19 @@ def alert_signal(event: dict[str, object]) -> AlertSignal:
             f"(hard limit ${_number(event['limit_usd']):.2f})",
             labels={"scope": scope, "period": period},
             key=f"{scope}/{period}/{event['resets_at']}",
+        )
+    if kind == "canary_rollback":
+        values = event.get("values")
+        return AlertSignal(
+            "canary_rollback",
+            str(event["summary"]),
+            labels={
+                "prompt": str(event["prompt"]),
+                "release": str(event["release"]),
+                "metric": str(event["metric"]),
+            },
+            key=f"release/{event['release_id']}",
+            values={k: _number(v) for k, v in values.items()} if isinstance(values, dict) else {},
         )
     if kind == "review_overdue":
         return AlertSignal(

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import typer
-from starlette.applications import Starlette
-from starlette.routing import Route
 from typer.testing import CliRunner
 
 from helpers.process import free_port
@@ -29,13 +26,10 @@ from seawall.config import AuthConfig
 from seawall.configload import parse_config
 from seawall.core.clock import SystemClock
 from seawall.evals.load import load_suite
-from seawall.http import admin
 from seawall.http.app import create_app
-from seawall.http.reviews import REVIEW_ROUTES, public_routes
-from seawall.review.service import ReviewService, ReviewSettings
 from seawall.security.service import Security
 from seawall.store import open_store
-from seawall.wiring import Runtime, build_runtime
+from seawall.wiring import build_runtime
 
 CONFIG = """
 auth: {mode: keys}
@@ -83,38 +77,6 @@ def make_keys(url: str) -> dict[str, str]:
     return asyncio.run(go())
 
 
-def app_with_reviews(runtime: Runtime, url: str) -> Starlette:
-    """The gateway app with the review routes and service, mounted as wiring will do it."""
-    app = create_app(runtime)
-
-    def ready() -> bool:
-        return bool(app.state.gateway.ready)
-
-    app.router.routes.extend(
-        Route(r.path, admin._endpoint(r, runtime, ready), methods=[r.method]) for r in REVIEW_ROUTES
-    )
-    app.router.routes.extend(public_routes(runtime, ready))
-    inner = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(application: Starlette) -> AsyncIterator[None]:
-        async with inner(application):
-            assert runtime.security is not None
-            service = ReviewService.open(url, runtime.security, runtime.clock, settings=SETTINGS)
-            await service.start()
-            runtime.reviews = service  # type: ignore[attr-defined]
-            try:
-                yield
-            finally:
-                await service.aclose()
-
-    app.router.lifespan_context = lifespan
-    return app
-
-
-SETTINGS = ReviewSettings(trace_grace_s=1.0)
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     tmp = tmp_path_factory.mktemp("reviews")
@@ -122,7 +84,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     keys = make_keys(url)
     config = parse_config(CONFIG + f"store: {{url: '{url}'}}\n", "test.yaml")
     runtime = build_runtime(config, seed=1)
-    with serve_app(app_with_reviews(runtime, url), lifespan="on") as base:
+    with serve_app(create_app(runtime), lifespan="on") as base:
         yield Deployment(base, keys)
 
 

@@ -20,6 +20,7 @@ from helpers.gateway import Gateway, start_gateway
 from seawall.config import AuthConfig
 from seawall.core.clock import SystemClock
 from seawall.http.admin import ADMIN_ROUTES as CORE_ROUTES
+from seawall.http.prompts import PROMPT_ROUTES
 from seawall.http.reviews import REVIEW_ROUTES
 from seawall.security.service import Security
 from seawall.store import open_store
@@ -157,7 +158,7 @@ def test_a_key_limited_to_some_models_gets_403_for_others(deployment: Deployment
 
 # --------------------------------------------------------------------------- RBAC matrix
 
-ADMIN_ROUTES = (*CORE_ROUTES, *REVIEW_ROUTES)
+ADMIN_ROUTES = (*CORE_ROUTES, *REVIEW_ROUTES, *PROMPT_ROUTES)
 ROLE_KEYS = ["acme_app", "acme_reviewer", "acme_dev", "acme_admin", "root"]
 ROLE_OF = {name: KEYS[name][1] for name in ROLE_KEYS}
 

@@ -48,6 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "wiring": {
         "alerts",
         "config",
+        "releases",
         "configload",
         "core",
         "limits",

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from seawall.cli import release
 from seawall.cli.traces import fail, first_line, redact, store_url
 from seawall.configload import ConfigError, parse_config
 from seawall.core.errors import SeawallError
@@ -57,8 +58,11 @@ VarsOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``prompt`` command group to the ``seawall`` CLI."""
-    prompt = typer.Typer(help="Prompts as code: versions, labels, diffs.", no_args_is_help=True)
+    """Add the ``prompt`` and ``release`` command groups to the ``seawall`` CLI."""
+    prompt = typer.Typer(
+        help="Prompts as code: versions, labels, diffs, eval-gated promotion, rollback.",
+        no_args_is_help=True,
+    )
     for name, command in (
         ("push", push),
         ("list", list_prompts),
@@ -67,9 +71,16 @@ def register(app: typer.Typer) -> None:
         ("history", history),
         ("label", label),
         ("render", render),
+        ("promote", release.promote),
+        ("rollback", release.rollback),
     ):
         prompt.command(name)(command)
     app.add_typer(prompt, name="prompt")
+    group = typer.Typer(
+        help="Canary releases of prompts: what is live, and why.", no_args_is_help=True
+    )
+    group.command("status")(release.status)
+    app.add_typer(group, name="release")
 
 
 # --------------------------------------------------------------------------- commands

@@ -21,6 +21,7 @@ from seawall.http.admin import admin_routes
 from seawall.http.auth import authenticate
 from seawall.http.chat import complete
 from seawall.http.errors import error_response, plain_error
+from seawall.http.prompts import PROMPT_ROUTES, prompt_routes
 from seawall.http.reviews import REVIEW_ROUTES, public_routes
 from seawall.wiring import Runtime
 
@@ -168,7 +169,8 @@ def create_app(runtime: Runtime, *, freeze_heap: bool = False) -> Starlette:
         Route("/metrics", gateway.metrics, methods=["GET"]),
         Route("/healthz", gateway.healthz, methods=["GET"]),
         Route("/readyz", gateway.readyz, methods=["GET"]),
-        *admin_routes(runtime, lambda: gateway.ready, REVIEW_ROUTES),
+        *admin_routes(runtime, lambda: gateway.ready, (*REVIEW_ROUTES, *PROMPT_ROUTES)),
+        *prompt_routes(runtime, lambda: gateway.ready),
         *public_routes(runtime, lambda: gateway.ready),
     ]
     app = Starlette(
