@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from seawall.alerts.config import AlertsConfig
+from seawall.drift.config import DriftConfig
 from seawall.review.escalation import EscalationRules
 
 SECRET_PREFIX = "env:"
@@ -541,6 +542,8 @@ class Config(_Model):
     """Guards applied to every model that has no ``guards`` of its own."""
     alerts: AlertsConfig = AlertsConfig()
     """Alert rules over the call records, SLOs with burn rates, and notifiers (see docs/alerts.md)."""
+    drift: DriftConfig = DriftConfig()
+    """Drift of each route's inputs and outcomes from a reference window (see docs/drift.md)."""
     otel: OtelConfig | None = None
     """OpenTelemetry traces: one span per call and per attempt (needs the ``otel`` extra)."""
     auth: AuthConfig = AuthConfig()

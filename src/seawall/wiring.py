@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from seawall.alerts.engine import AlertEngine
@@ -20,6 +20,7 @@ from seawall.configload import resolve_secret
 from seawall.core.clock import Clock, SystemClock
 from seawall.core.context import RequestContext
 from seawall.core.errors import GuardBlocked, InvalidRequest, ServiceUnavailable
+from seawall.drift.monitor import DriftFinding, DriftMonitor
 from seawall.limits.budget import BudgetGuard, SoftAlert
 from seawall.limits.concurrency import ConcurrencyLimiter
 from seawall.limits.ratelimit import RateLimiter
@@ -182,6 +183,8 @@ class Runtime:
     reviews: ReviewService | None = None
     releases: Releases | None = None
     alerts: AlertEngine | None = None
+    drift: DriftMonitor | None = None
+    _drift_task: asyncio.Task[None] | None = None
     _retention: asyncio.Task[None] | None = None
 
     @property
@@ -253,6 +256,11 @@ class Runtime:
         await self.alerts.start(background=True)
         alerts = self.alerts
         self.events.listeners.append(lambda event: alerts.emit(alert_signal(event)))
+        if self.config.drift.enabled:
+            self.drift = DriftMonitor(engine, self.config.drift, clock=self.clock)
+            self._drift_task = asyncio.create_task(
+                self.drift.run(lambda found: _report_drift(alerts, found)), name="drift"
+            )
 
     async def _purge_forever(self) -> None:
         retention = self.config.retention
@@ -267,6 +275,10 @@ class Runtime:
 
     async def close(self) -> None:
         """Flush every record, then release connections."""
+        if self._drift_task is not None:
+            self._drift_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drift_task
         if self.alerts is not None:
             await self.alerts.aclose()
         if self._retention is not None:
@@ -323,6 +335,11 @@ def alert_signal(event: dict[str, object]) -> AlertSignal:
             key=f"review/{event['review_id']}",
         )
     return AlertSignal(kind, str(event.get("summary", kind)))
+
+
+def _report_drift(alerts: AlertEngine, findings: Sequence[DriftFinding]) -> None:
+    for f in findings:
+        alerts.emit(AlertSignal(f.kind, f.summary, f.labels, f.key, f.values))
 
 
 def _number(value: object) -> float:

@@ -14,7 +14,7 @@ SRC = Path(seawall.__file__).resolve().parent
 # Each package (or module) may import only from these seawall packages (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
-    "config": {"alerts", "review"},  # their pure config models only
+    "config": {"alerts", "drift", "review"},  # their pure config models only
     "configload": {"config"},
     "configdoc": {"config"},
     "resilience": {"config", "core"},
@@ -48,6 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "wiring": {
         "alerts",
         "config",
+        "drift",
         "releases",
         "configload",
         "core",
@@ -82,6 +83,7 @@ ALLOWED: dict[str, set[str]] = {
     "prompts": {"config", "core", "store", "telemetry"},
     "releases": {"config", "core", "prompts", "store", "telemetry"},
     "alerts": {"config", "core", "store", "telemetry"},
+    "drift": {"config", "core", "store", "telemetry"},
     "review": {"config", "core", "store", "telemetry"},
     "evals": {
         "config",
