@@ -10,18 +10,15 @@ import contextlib
 import hashlib
 import logging
 import random
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from seawall.alerts.engine import AlertEngine
-from seawall.alerts.events import AlertSignal
 from seawall.config import Config, StateConfig
 from seawall.configload import resolve_secret
 from seawall.core.clock import Clock, SystemClock
-from seawall.core.context import RequestContext
-from seawall.core.errors import GuardBlocked, InvalidRequest, ServiceUnavailable
-from seawall.drift.monitor import DriftFinding, DriftMonitor
-from seawall.limits.budget import BudgetGuard, SoftAlert
+from seawall.core.errors import InvalidRequest
+from seawall.drift.monitor import DriftMonitor
+from seawall.limits.budget import BudgetGuard
 from seawall.limits.concurrency import ConcurrencyLimiter
 from seawall.limits.ratelimit import RateLimiter
 from seawall.pipeline import Pipeline
@@ -29,11 +26,9 @@ from seawall.providers.base import Provider
 from seawall.providers.registry import build_provider
 from seawall.releases.runtime import Releases
 from seawall.releases.service import LOOK_INTERVAL_S
-from seawall.review.context import CallContext
-from seawall.review.escalation import Escalation
-from seawall.review.items import ReviewItem
 from seawall.review.service import ReviewService
 from seawall.security.service import Security
+from seawall.sinks import AuditSink, EscalationSink, EventSink, alert_signal, report_drift
 from seawall.stages.admission import Admission
 from seawall.stages.guard import GuardRuntime
 from seawall.stages.resolve import ModelRuntime, TargetRuntime
@@ -80,88 +75,6 @@ class RecordSink:
         for record in self.pending:
             recorder.submit(record)
         self.pending.clear()
-
-
-@dataclass
-class AuditSink:
-    """Where the pipeline reports audited events (guard blocks) once security is up."""
-
-    security: Security | None = None
-
-    async def guard_blocked(self, ctx: RequestContext, error: GuardBlocked) -> None:
-        if self.security is None:
-            return
-        actor = f"key:{ctx.key_id}" if ctx.key_id else "open-mode"
-        try:
-            await self.security.record(
-                "guard.blocked",
-                actor,
-                tenant=ctx.tenant,
-                target=ctx.trace_id,
-                detail={"reason": error.message},
-            )
-        except Exception:  # the refusal stands either way; the log says the audit is short
-            log.error("could not audit the guard block of trace %s", ctx.trace_id, exc_info=True)
-
-
-@dataclass
-class EventSink:
-    """Alert events from the pipeline (budget soft limits); the alert engine subscribes."""
-
-    recent: list[dict[str, object]] = field(default_factory=list)
-    listeners: list[Callable[[dict[str, object]], None]] = field(default_factory=list)
-
-    def soft_limit(self, alert: SoftAlert) -> None:
-        event: dict[str, object] = {
-            "kind": "budget_soft_limit",
-            "scope": alert.scope,
-            "period": alert.period,
-            "soft_usd": alert.soft_usd,
-            "limit_usd": alert.limit_usd,
-            "resets_at": alert.resets_at,
-        }
-        log.warning(
-            "budget soft limit reached: %s spent over $%.2f of $%.2f this %s",
-            alert.scope,
-            alert.soft_usd,
-            alert.limit_usd,
-            alert.period,
-        )
-        self._emit(event)
-
-    def release_event(self, event: dict[str, object]) -> None:
-        """A canary the controller rolled back (``kind: canary_rollback``)."""
-        log.warning("%s", event.get("summary"))
-        self._emit(event)
-
-    async def review_overdue(self, item: ReviewItem) -> None:
-        self._emit(
-            {
-                "kind": "review_overdue",
-                "review_id": item.id,
-                "tenant": item.tenant,
-                "trace_id": item.trace_id,
-            }
-        )
-
-    def _emit(self, event: dict[str, object]) -> None:
-        self.recent = [*self.recent[-99:], event]
-        for listener in self.listeners:
-            listener(event)
-
-
-@dataclass
-class EscalationSink:
-    """Where escalated calls go: the review queue once it runs."""
-
-    reviews: ReviewService | None = None
-
-    async def escalate(self, context: CallContext, escalation: Escalation) -> str:
-        if self.reviews is None:
-            raise ServiceUnavailable("the review queue is not running; the call cannot escalate")
-        if escalation.mode == "hold":
-            return await self.reviews.hold(context, escalation)
-        return (await self.reviews.queue(context, escalation)).id
 
 
 @dataclass
@@ -259,7 +172,7 @@ class Runtime:
         if self.config.drift.enabled:
             self.drift = DriftMonitor(engine, self.config.drift, clock=self.clock)
             self._drift_task = asyncio.create_task(
-                self.drift.run(lambda found: _report_drift(alerts, found)), name="drift"
+                self.drift.run(lambda found: report_drift(alerts, found)), name="drift"
             )
 
     async def _purge_forever(self) -> None:
@@ -300,50 +213,6 @@ class Runtime:
             await self.security.aclose()
         if self.store is not None:
             await self.store.aclose()
-
-
-def alert_signal(event: dict[str, object]) -> AlertSignal:
-    """An event of the pipeline or the review queue, as the alert engine takes it."""
-    kind = str(event["kind"])
-    if kind == "budget_soft_limit":
-        scope, period = str(event["scope"]), str(event["period"])
-        return AlertSignal(
-            "budget_soft_limit",
-            f"{scope} passed its soft limit of ${_number(event['soft_usd']):.2f} this {period} "
-            f"(hard limit ${_number(event['limit_usd']):.2f})",
-            labels={"scope": scope, "period": period},
-            key=f"{scope}/{period}/{event['resets_at']}",
-        )
-    if kind == "canary_rollback":
-        values = event.get("values")
-        return AlertSignal(
-            "canary_rollback",
-            str(event["summary"]),
-            labels={
-                "prompt": str(event["prompt"]),
-                "release": str(event["release"]),
-                "metric": str(event["metric"]),
-            },
-            key=f"release/{event['release_id']}",
-            values={k: _number(v) for k, v in values.items()} if isinstance(values, dict) else {},
-        )
-    if kind == "review_overdue":
-        return AlertSignal(
-            "review_sla",
-            f"review {event['review_id']} is past its SLA",
-            labels={"tenant": str(event.get("tenant") or "")},
-            key=f"review/{event['review_id']}",
-        )
-    return AlertSignal(kind, str(event.get("summary", kind)))
-
-
-def _report_drift(alerts: AlertEngine, findings: Sequence[DriftFinding]) -> None:
-    for f in findings:
-        alerts.emit(AlertSignal(f.kind, f.summary, f.labels, f.key, f.values))
-
-
-def _number(value: object) -> float:
-    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def audit_key(config: Config) -> bytes | None:

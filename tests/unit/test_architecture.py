@@ -45,6 +45,7 @@ ALLOWED: dict[str, set[str]] = {
         "state",
         "telemetry",
     },
+    "sinks": {"alerts", "core", "drift", "limits", "review", "security"},
     "wiring": {
         "alerts",
         "config",
@@ -57,6 +58,7 @@ ALLOWED: dict[str, set[str]] = {
         "providers",
         "review",
         "security",
+        "sinks",
         "stages",
         "state",
         "store",
