@@ -22,13 +22,13 @@ from rich.table import Table
 
 from seawall.cli.common import console, errors, load_or_exit
 from seawall.config import Config
+from seawall.configload import resolve_secret
 from seawall.core.clock import SystemClock
 from seawall.core.errors import SeawallError
 from seawall.security.keys import KeyRecord
 from seawall.security.roles import ROLES
 from seawall.security.service import Security
 from seawall.store.calls import open_store
-from seawall.wiring import StartupError, audit_key
 
 T = TypeVar("T")
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Config file (for store.url).")]
@@ -276,7 +276,7 @@ def run_security(config: Config, action: Callable[[Security], Awaitable[T]]) -> 
     async def go() -> T:
         store = await open_store(config.store.url)
         await store.aclose()
-        security = Security(config.store.url, config.auth, SystemClock(), audit_key(config))
+        security = Security(config.store.url, config.auth, SystemClock(), _audit_key(config))
         try:
             await security.start(refresh_in_background=False)
             return await action(security)
@@ -287,13 +287,19 @@ def run_security(config: Config, action: Callable[[Security], Awaitable[T]]) -> 
         return asyncio.run(go())
     except SeawallError as exc:
         fail(exc.message)
-    except StartupError as exc:
-        fail(str(exc))
     except Exception as exc:
         original = getattr(exc, "orig", None) or exc
         fail(
             f"store {config.store.url}: {str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__}"
         )
+
+
+def _audit_key(config: Config) -> bytes | None:
+    # The same key the server uses (wiring.audit_key), read without loading the gateway.
+    value = resolve_secret(config.audit.hmac_key)
+    if config.audit.hmac_key is not None and not value:
+        fail(f"audit.hmac_key: {config.audit.hmac_key} is not set")
+    return value.encode() if value else None
 
 
 def parse_duration(text: str, option: str) -> float:
