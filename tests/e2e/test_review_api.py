@@ -317,3 +317,19 @@ def test_the_cli_says_when_no_server_answers() -> None:
     assert result.exit_code == 1
     assert "cannot reach the Seawall server" in result.stderr
     assert "is it running?" in result.stderr
+
+
+def test_feedback_is_a_prometheus_metric_per_model(deployment: Deployment) -> None:
+    def negative_complaints() -> float:
+        text = httpx.get(f"{deployment.url}/metrics").text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith("seawall_feedback_total{") and 'kind="complaint"' in line:
+                assert 'model="chat"' in line
+                assert 'negative="true"' in line
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    before = negative_complaints()
+    complain(deployment)
+    assert negative_complaints() == before + 1

@@ -180,6 +180,9 @@ class ReviewEndpoints:
         if not isinstance(body, dict):
             raise InvalidRequest("request body must be a JSON object")
         stored = await review_service(self.runtime).add_feedback(principal, parse_feedback(body))
+        store = self.runtime.store
+        record = await store.get_call(stored.trace_id) if store is not None else None
+        self.runtime.metrics.feedback_received(record, stored.kind, stored.negative)
         return {"object": "feedback", **stored.as_dict()}
 
     async def _require(self, principal: Principal, permission: str, request: Request) -> None:

@@ -64,6 +64,15 @@ class Metrics:
         self.validation = Counter(
             "seawall_validation", "Output validation outcomes", ["model", "result"], registry=r
         )
+        self.feedback = Counter(
+            "seawall_feedback",
+            "Feedback on calls (negative: a complaint, a correction or a low rating)",
+            ["model", "prompt", "release", "kind", "negative"],
+            registry=r,
+        )
+        self.escalations = Counter(
+            "seawall_escalations", "Calls sent to the review queue", ["model", "mode"], registry=r
+        )
         self.breaker = Gauge(
             "seawall_breaker_state",
             "Breaker state per target (0 closed, 1 half-open, 2 open)",
@@ -118,6 +127,19 @@ class Metrics:
             child(self.degraded, model).inc()
         if record.validation != "none":
             child(self.validation, model, record.validation).inc()
+        if record.review_id is not None:
+            child(self.escalations, model, str(record.extra.get("escalation", ""))).inc()
+
+    def feedback_received(self, record: CallRecord | None, kind: str, negative: bool) -> None:
+        """Account one feedback, labelled by the call it is about (its model and release)."""
+        labels = (
+            record.model if record is not None else "",
+            (record.prompt or "") if record is not None else "",
+            (record.release or "") if record is not None else "",
+            kind,
+            "true" if negative else "false",
+        )
+        self._child(self.feedback, *labels).inc()
 
     def breaker_changed(self, target: str, state: str) -> None:
         self.breaker.labels(target).set(_BREAKER_VALUE.get(state, 0))
