@@ -67,6 +67,7 @@ ALLOWED: dict[str, set[str]] = {
     "inprocess": {"config", "configload", "core", "pipeline", "stages", "telemetry", "wiring"},
     "http": {
         "config",
+        "dashboard",
         "core",
         "pipeline",
         "prompts",

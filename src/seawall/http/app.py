@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from seawall.core.context import RequestContext, parse_traceparent
 from seawall.core.errors import SeawallError, ServiceUnavailable
+from seawall.dashboard.routes import dashboard_routes
 from seawall.http.admin import admin_routes
 from seawall.http.auth import authenticate
 from seawall.http.chat import complete
@@ -171,6 +172,7 @@ def create_app(runtime: Runtime, *, freeze_heap: bool = False) -> Starlette:
         Route("/readyz", gateway.readyz, methods=["GET"]),
         *admin_routes(runtime, lambda: gateway.ready, (*REVIEW_ROUTES, *PROMPT_ROUTES)),
         *prompt_routes(runtime, lambda: gateway.ready),
+        *dashboard_routes(runtime, lambda: gateway.ready),
         *public_routes(runtime, lambda: gateway.ready),
     ]
     app = Starlette(

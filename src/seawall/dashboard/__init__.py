@@ -1,0 +1,1 @@
+"""The dashboard under ``/ui``: server-rendered pages over the store, signed in with an API key."""
