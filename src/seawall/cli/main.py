@@ -46,7 +46,8 @@ def build_app(argv: list[str]) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    app.callback()(_root)  # a callback keeps a one-command app a group: `seawall demo`, not `seawall`
+    # A callback keeps a one-command app a group: `seawall demo`, not a bare `seawall`.
+    app.callback()(_root)
     wanted = argv[0] if argv else None
     if wanted in COMMANDS:
         importlib.import_module(f"seawall.cli.{COMMANDS[wanted][0]}").register(app)
