@@ -61,7 +61,7 @@ def parse_config(text: str, name: str = "<config>") -> Config:
         ) from exc
     if not isinstance(raw, dict):
         raise ConfigError(name, ["1: the file must hold a mapping (providers:, models:, ...)"])
-    lines = dict(_line_index(node, ()))
+    lines = dict(line_index(node, ()))
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
@@ -71,7 +71,7 @@ def parse_config(text: str, name: str = "<config>") -> Config:
 def _describe(err: Any, lines: dict[tuple[str, ...], int]) -> str:
     loc = _without_union_tag(tuple(str(p) for p in err["loc"]))
     path = ".".join(loc) or "(root)"
-    line = _nearest_line(loc, lines)
+    line = nearest_line(loc, lines)
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or err["type"] == "missing" else f" (got {got!r})"
     message = err["msg"].removeprefix("Value error, ")
@@ -112,14 +112,15 @@ def _without_union_tag(loc: tuple[str, ...]) -> tuple[str, ...]:
     return loc
 
 
-def _nearest_line(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | str:
+def nearest_line(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | str:
+    """The line of the deepest part of ``loc`` that the document has (a missing key: its parent)."""
     for cut in range(len(loc), -1, -1):
         if loc[:cut] in lines:
             return lines[loc[:cut]]
     return "?"
 
 
-def _line_index(
+def line_index(
     node: yaml.Node | None, path: tuple[str, ...]
 ) -> Iterator[tuple[tuple[str, ...], int]]:
     """Line number (1-based) of every key and list item in the YAML document."""
@@ -130,10 +131,10 @@ def _line_index(
         for key, value in node.value:
             child = (*path, str(key.value))
             yield child, key.start_mark.line + 1
-            yield from _line_index(value, child)
+            yield from line_index(value, child)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            yield from _line_index(item, (*path, str(i)))
+            yield from line_index(item, (*path, str(i)))
 
 
 def secret_refs(config: Config) -> Iterator[tuple[str, str]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from seawall.configload import line_index, nearest_line
 from seawall.evals.assertions.similarity import EXTRA_HINT, embedder_key, sentence_transformer
 from seawall.evals.assertions.specs import ASSERTION_TAGS, LlmJudge, Python, Similarity
 from seawall.evals.suite import Suite, walk
@@ -49,7 +50,7 @@ class LoadedSuite:
 
     def problem(self, dotted: str, message: str) -> str:
         """One problem line (``line: path: message``) for the field at ``dotted``."""
-        return f"{_nearest_line(tuple(dotted.split('.')), self.lines)}: {dotted}: {message}"
+        return f"{nearest_line(tuple(dotted.split('.')), self.lines)}: {dotted}: {message}"
 
     def fail(self, dotted: str, message: str) -> SuiteError:
         return SuiteError(str(self.path), [self.problem(dotted, message)])
@@ -178,7 +179,7 @@ def _parse_yaml(text: str, name: str) -> tuple[dict[str, Any], dict[tuple[str, .
         loader.dispose()
     if not isinstance(raw, dict):
         raise SuiteError(name, ["1: the file must hold a mapping (target:, cases:, ...)"])
-    return raw, dict(_line_index(node, ()))
+    return raw, dict(line_index(node, ()))
 
 
 def _describe(err: Any, lines: dict[tuple[str, ...], int]) -> str:
@@ -195,7 +196,7 @@ def _describe(err: Any, lines: dict[tuple[str, ...], int]) -> str:
             loc, message = tuple(head.split(".")), rest
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or err["type"] == "missing" else f" (got {got!r})"
-    return f"{_nearest_line(loc, lines)}: {'.'.join(loc) or '(root)'}: {message}{shown}"
+    return f"{nearest_line(loc, lines)}: {'.'.join(loc) or '(root)'}: {message}{shown}"
 
 
 def _without_union_tags(loc: tuple[str, ...]) -> tuple[str, ...]:
@@ -205,27 +206,3 @@ def _without_union_tags(loc: tuple[str, ...]) -> tuple[str, ...]:
         for i, part in enumerate(loc)
         if not (part in ASSERTION_TAGS and i >= 2 and loc[i - 2] == "assert")
     )
-
-
-def _nearest_line(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | str:
-    for cut in range(len(loc), -1, -1):
-        if loc[:cut] in lines:
-            return lines[loc[:cut]]
-    return "?"
-
-
-def _line_index(
-    node: yaml.Node | None, path: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], int]]:
-    """Line number (1-based) of every key and list item in the YAML document."""
-    if node is None:
-        return
-    yield path, node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, str(key.value))
-            yield child, key.start_mark.line + 1
-            yield from _line_index(value, child)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _line_index(item, (*path, str(i)))
