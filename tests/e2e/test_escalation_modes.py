@@ -7,7 +7,6 @@ through the `seawall review` CLI against the running gateway.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -18,12 +17,9 @@ import httpx
 import pytest
 
 from helpers.gateway import Gateway, start_gateway
+from helpers.keys import make_keys
 from helpers.process import run_cli
 from helpers.webhooks import Receiver, webhook_receiver
-from seawall.config import AuthConfig
-from seawall.core.clock import SystemClock
-from seawall.security.service import Security
-from seawall.store import open_store
 
 SCHEMA = (
     "{type: object, required: [answer], properties: {answer: {type: string}, "
@@ -58,6 +54,9 @@ models:
 """
 
 
+KEYS = {"app": ("acme", "app"), "reviewer": ("acme", "reviewer"), "root": ("*", "admin")}
+
+
 @dataclass
 class Setup:
     gateway: Gateway
@@ -80,32 +79,11 @@ class Setup:
             )
 
 
-def make_keys(url: str) -> dict[str, str]:
-    async def go() -> dict[str, str]:
-        await (await open_store(url)).aclose()
-        security = Security(url, AuthConfig(), SystemClock())
-        await security.start(refresh_in_background=False)
-        try:
-            specs = {
-                "app": ("acme", "app"),
-                "reviewer": ("acme", "reviewer"),
-                "root": ("*", "admin"),
-            }
-            out = {}
-            for name, (tenant, role) in specs.items():
-                out[name] = (await security.create_key("cli:test", tenant=tenant, role=role)).secret
-            return out
-        finally:
-            await security.aclose()
-
-    return asyncio.run(go())
-
-
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     tmp = tmp_path_factory.mktemp("escalation")
     store = f"sqlite:///{tmp / 'seawall.db'}"
-    keys = make_keys(store)
+    keys = make_keys(store, KEYS)
     with webhook_receiver() as receiver, start_gateway(config(receiver.url, store), tmp) as gateway:
         yield Setup(gateway, receiver, keys, tmp)
 

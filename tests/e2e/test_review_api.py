@@ -8,7 +8,6 @@ chat call through the gateway, then a complaint about it on ``POST /v1/feedback`
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,16 +18,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from helpers.keys import make_keys
 from helpers.process import free_port
 from helpers.servers import serve_app
 from seawall.cli.review import register
-from seawall.config import AuthConfig
 from seawall.configload import parse_config
-from seawall.core.clock import SystemClock
 from seawall.evals.load import load_suite
 from seawall.http.app import create_app
-from seawall.security.service import Security
-from seawall.store import open_store
 from seawall.wiring import build_runtime
 
 CONFIG = """
@@ -61,27 +57,11 @@ class Deployment:
         return httpx.Client(base_url=self.url, headers=headers, timeout=10)
 
 
-def make_keys(url: str) -> dict[str, str]:
-    async def go() -> dict[str, str]:
-        await (await open_store(url)).aclose()
-        security = Security(url, AuthConfig(), SystemClock())
-        await security.start(refresh_in_background=False)
-        try:
-            return {
-                name: (await security.create_key("cli:test", tenant=t, role=r)).secret
-                for name, (t, r) in KEYS.items()
-            }
-        finally:
-            await security.aclose()
-
-    return asyncio.run(go())
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     tmp = tmp_path_factory.mktemp("reviews")
     url = f"sqlite:///{tmp / 'seawall.db'}"
-    keys = make_keys(url)
+    keys = make_keys(url, KEYS)
     config = parse_config(CONFIG + f"store: {{url: '{url}'}}\n", "test.yaml")
     runtime = build_runtime(config, seed=1)
     with serve_app(create_app(runtime), lifespan="on") as base:

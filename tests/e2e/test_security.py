@@ -6,7 +6,6 @@ gateway starts, as ``seawall keys create`` does); everything after that goes ove
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +16,10 @@ import openai
 import pytest
 
 from helpers.gateway import Gateway, start_gateway
-from seawall.config import AuthConfig
-from seawall.core.clock import SystemClock
+from helpers.keys import make_keys
 from seawall.http.admin import ADMIN_ROUTES as CORE_ROUTES
 from seawall.http.prompts import PROMPT_ROUTES
 from seawall.http.reviews import REVIEW_ROUTES
-from seawall.security.service import Security
-from seawall.store import open_store
 
 CONFIG = """
 auth: {mode: keys}
@@ -64,29 +60,11 @@ class Deployment:
         return httpx.Client(base_url=self.gateway.url, headers=headers, timeout=10)
 
 
-def make_keys(url: str) -> dict[str, str]:
-    async def go() -> dict[str, str]:
-        store = await open_store(url)
-        await store.aclose()
-        security = Security(url, AuthConfig(), SystemClock())
-        await security.start(refresh_in_background=False)
-        try:
-            out = {}
-            for name, (tenant, role, models) in KEYS.items():
-                new = await security.create_key("cli:test", tenant=tenant, role=role, models=models)
-                out[name] = new.secret
-            return out
-        finally:
-            await security.aclose()
-
-    return asyncio.run(go())
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     tmp = tmp_path_factory.mktemp("security")
     url = f"sqlite:///{tmp / 'seawall.db'}"
-    keys = make_keys(url)
+    keys = make_keys(url, KEYS)
     with start_gateway(CONFIG + f"store: {{url: '{url}'}}\n", tmp) as gateway:
         yield Deployment(gateway, keys)
 
